@@ -1,0 +1,47 @@
+"""The shim's FastAPI application: the route table mounted on one generic handler, plus CORS and errors."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+from compat_gateway.dispatch import endpoint_for
+from compat_gateway.errors import install_error_handlers
+from compat_gateway.routes import ROUTES
+from compat_gateway.shim import open_shim
+from gaia_services.runtime.logs import configure_logging
+from gaia_services.settings import Settings
+
+__all__ = ["build_app", "create_app"]
+
+
+def build_app(settings: Settings) -> FastAPI:
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with open_shim(settings) as shim:
+            app.state.shim = shim
+            yield
+
+    app = FastAPI(title="LLM Platform", version="0.2", lifespan=lifespan)
+    for route in ROUTES:
+        app.add_api_route(route.path, endpoint_for(route), methods=[route.method], name=route.name,
+                          summary=route.summary or None)
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=settings.origins,
+        allow_credentials=True,
+        allow_methods=["*"],
+        allow_headers=["*"],
+    )
+    install_error_handlers(app)
+    return app
+
+
+def create_app() -> FastAPI:
+    """uvicorn factory: settings read once, here at the edge."""
+    settings = Settings()
+    configure_logging(settings.log_level)
+    return build_app(settings)

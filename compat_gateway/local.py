@@ -1,0 +1,126 @@
+"""Routes the shim answers itself: health, the API root, v0.2 info, the calculator."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+from typing import Any
+
+from compat_gateway.errors import LegacyError
+from compat_gateway.inbound import Inbound
+from gaia_services.runtime.probes import ProbeResult, probe_grpc_channel, probe_postgres, probe_redis
+
+__all__ = ["api_root", "calculator_add", "gateway_health", "v02_health", "v02_info"]
+
+_ROOT = {
+    "message": "LLM Platform API is running",
+    "versions": {
+        "v0.2": "/api/v0.2 (recommended - unified streaming API)",
+        "v1": "/api/v1 (original endpoints)",
+        "legacy": "/ (will be deprecated)",
+    },
+    "note": "Use v0.2 for the latest OpenAI/Anthropic compatible streaming API.",
+}
+
+_V02_INFO = {
+    "version": "0.2",
+    "status": "stable",
+    "description": "Unified LLM API with streaming support",
+    "features": [
+        "OpenAI/Anthropic compatible streaming",
+        "Multi-provider support",
+        "Intelligent model selection",
+        "Unified chat endpoint",
+    ],
+    "endpoints": {
+        "chat": "/api/v0.2/chat",
+        "chat_stream": "/api/v0.2/chat/stream",
+        "providers": "/api/v0.2/providers",
+        "models": "/api/v0.2/models",
+        "asset_pricing": "/api/v0.2/assets/pricing",
+        "usage_tracking": "/api/v0.2/usage",
+        "personas": "/api/v0.2/personas",
+        "performance": "/api/v0.2/performance",
+    },
+}
+
+_SERVICES = ("auth", "asset", "chat")
+
+
+def _service_entry(result: ProbeResult) -> dict[str, Any]:
+    if result.ok:
+        return {"status": "healthy", "response_time": round(result.seconds, 6)}
+    return {"status": "unhealthy", "error": result.error}
+
+
+async def gateway_health(inbound: Inbound) -> dict[str, Any]:
+    """The reference's ``/health``: each service's gRPC health, Postgres, Redis, the identity store."""
+    shim = inbound.shim
+    timeout = shim.settings.health_probe_timeout_s
+    probes = await asyncio.gather(
+        *(probe_grpc_channel(shim.channels[name], timeout=timeout) for name in _SERVICES),
+        probe_postgres(shim.settings.require("database_url"), timeout=timeout),
+        probe_redis(shim.redis, timeout=timeout),
+    )
+    services = {name: _service_entry(result) for name, result in zip(_SERVICES, probes, strict=False)}
+    db, cache = probes[3], probes[4]
+    database: dict[str, Any] = {"status": "healthy" if db.ok else "unhealthy", "database": "postgresql",
+                                "responsive": db.ok}
+    if not db.ok:
+        database["error"] = db.error
+    status = "healthy"
+    if any(entry["status"] != "healthy" for entry in services.values()):
+        status = "degraded"
+    if not db.ok:
+        status = "unhealthy"
+    if not cache.ok:
+        status = "degraded"  # the reference checks Redis last, so this can soften "unhealthy" (kept)
+    identity_ok = probes[0].ok and db.ok
+    return {
+        "status": status,
+        "timestamp": datetime.now().isoformat(),
+        "version": "0.2.0",
+        "services": services,
+        "database": database,
+        "redis": {"status": "healthy" if cache.ok else "unhealthy", "connected": cache.ok},
+        "supabase": {"status": "healthy" if identity_ok else "unhealthy", "service": "supabase", "url": None,
+                     "responsive": identity_ok},
+    }
+
+
+async def api_root(inbound: Inbound) -> dict[str, Any]:
+    limit = inbound.shim.settings.root_rate_limit_per_minute
+    decision = await inbound.shim.limiter.hit("root", inbound.client_key, limit=limit)
+    if not decision.allowed:
+        raise LegacyError(429, {"error": f"Rate limit exceeded: {limit} per 1 minute"},
+                          {"Retry-After": str(decision.retry_after_s)})
+    return _ROOT
+
+
+async def _require_chat(inbound: Inbound) -> None:
+    shim = inbound.shim
+    result = await probe_grpc_channel(shim.channels["chat"], timeout=shim.settings.health_probe_timeout_s)
+    if not result.ok:
+        raise LegacyError(503, {"detail": "Service chat unavailable"})
+
+
+async def v02_info(inbound: Inbound) -> dict[str, Any]:
+    await _require_chat(inbound)
+    return _V02_INFO
+
+
+async def v02_health(inbound: Inbound) -> dict[str, Any]:
+    await _require_chat(inbound)
+    return {"status": "healthy", "version": "0.2"}
+
+
+async def calculator_add(inbound: Inbound) -> dict[str, Any]:
+    body = await inbound.json_object()
+    a, b = body.get("a", 0), body.get("b", 0)
+    if isinstance(a, str) and isinstance(b, str):
+        return {"result": a + b}
+    if all(isinstance(v, int | float) and not isinstance(v, bool) for v in (a, b)):
+        return {"result": a + b}
+    raise LegacyError(422, {"detail": [{"type": "value_error", "loc": ["body"],
+                                        "msg": "a and b must both be numbers or both be strings",
+                                        "input": body}]})

@@ -1,0 +1,1 @@
+"""Gaia Mesh services: auth, chat, asset, and the runtime they share."""

@@ -1,0 +1,1 @@
+"""The auth service: users, sessions, access tokens, API keys, and the Authenticate RPC every service uses."""

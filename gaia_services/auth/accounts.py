@@ -1,0 +1,107 @@
+"""Users and API keys as rows: creation, listing and revocation (used by the CLI and the auth service)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import asyncpg
+
+from gaia_services.auth.api_keys import generate_key, hash_key
+from gaia_services.runtime.errors import AlreadyExists, NotFound
+
+__all__ = ["Accounts", "ApiKeyInfo", "IssuedKey"]
+
+
+@dataclass(frozen=True, slots=True)
+class ApiKeyInfo:
+    id: str
+    name: str
+    key_prefix: str
+    scopes: tuple[str, ...]
+    is_active: bool
+    created_at: datetime
+    expires_at: datetime | None
+    last_used_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedKey:
+    """A newly created key: ``raw`` is shown once and never stored."""
+
+    info: ApiKeyInfo
+    raw: str
+
+
+def _info(row: asyncpg.Record) -> ApiKeyInfo:
+    permissions = json.loads(row["permissions"]) if isinstance(row["permissions"], str) else row["permissions"]
+    scopes = tuple(sorted(k for k, v in (permissions or {}).items() if v is True))
+    return ApiKeyInfo(
+        id=str(row["id"]),
+        name=row["name"] or "",
+        key_prefix=row["key_prefix"] or "",
+        scopes=scopes,
+        is_active=bool(row["is_active"]) and row["revoked_at"] is None,
+        created_at=row["created_at"],
+        expires_at=row["expires_at"],
+        last_used_at=row["last_used_at"],
+    )
+
+
+_KEY_COLUMNS = "id, name, key_prefix, permissions, is_active, revoked_at, created_at, expires_at, last_used_at"
+
+
+class Accounts:
+    def __init__(self, *, pool: asyncpg.Pool, env: str) -> None:
+        self._pool = pool
+        self._env = env
+
+    async def create_user(self, *, email: str, password_hash: str | None, name: str = "",
+                          confirmed: bool = True) -> str:
+        try:
+            user_id = await self._pool.fetchval(
+                """INSERT INTO users (email, name, password_hash, email_confirmed_at, user_metadata)
+                   VALUES ($1, NULLIF($2, ''), $3, CASE WHEN $4 THEN now() AT TIME ZONE 'utc' END,
+                           jsonb_build_object('name', $2::text))
+                   RETURNING id""",
+                email.lower(), name, password_hash, confirmed,
+            )
+        except asyncpg.UniqueViolationError as exc:
+            raise AlreadyExists("This email is already registered") from exc
+        return str(user_id)
+
+    async def user_id_for(self, email: str) -> str:
+        user_id = await self._pool.fetchval("SELECT id FROM users WHERE lower(email) = lower($1)", email)
+        if user_id is None:
+            raise NotFound(f"No user with email {email}")
+        return str(user_id)
+
+    async def create_key(self, *, user_id: str, name: str, scopes: tuple[str, ...] = (),
+                         expires_in_days: int | None = None) -> IssuedKey:
+        raw = generate_key(self._env)
+        expires = (
+            datetime.now(UTC).replace(tzinfo=None) + timedelta(days=expires_in_days) if expires_in_days else None
+        )
+        row = await self._pool.fetchrow(
+            f"""INSERT INTO api_keys (user_id, key_hash, key_prefix, name, permissions, expires_at)
+                VALUES ($1, $2, $3, $4, $5::jsonb, $6) RETURNING {_KEY_COLUMNS}""",
+            user_id, hash_key(raw), raw[: len(f"gaia_{self._env}_") + 4], name,
+            json.dumps({scope: True for scope in scopes}), expires,
+        )
+        return IssuedKey(info=_info(row), raw=raw)
+
+    async def list_keys(self, *, user_id: str) -> list[ApiKeyInfo]:
+        rows = await self._pool.fetch(
+            f"SELECT {_KEY_COLUMNS} FROM api_keys WHERE user_id = $1 ORDER BY created_at DESC", user_id
+        )
+        return [_info(row) for row in rows]
+
+    async def revoke_key(self, *, key_id: str, user_id: str | None = None) -> None:
+        result = await self._pool.execute(
+            """UPDATE api_keys SET is_active = false, revoked_at = now() AT TIME ZONE 'utc'
+                WHERE id::text = $1 AND ($2::uuid IS NULL OR user_id = $2::uuid) AND revoked_at IS NULL""",
+            key_id, user_id,
+        )
+        if result.endswith(" 0"):
+            raise NotFound(f"API key not found: {key_id}")

@@ -1,0 +1,33 @@
+"""The chat service's gRPC adapter. RPCs not yet built answer UNIMPLEMENTED (the generated base class)."""
+
+from __future__ import annotations
+
+from gaia.chat.v1 import chat_pb2, chat_pb2_grpc
+from grpc import aio
+
+from gaia_services.runtime.remote_auth import RemoteAuthenticator
+from gaia_services.runtime.resources import Resources
+from gaia_services.runtime.server import ServiceSpec
+
+__all__ = ["ChatServicer", "spec"]
+
+_SERVICE = chat_pb2.DESCRIPTOR.services_by_name["ChatService"].full_name
+
+
+class ChatServicer(chat_pb2_grpc.ChatServiceServicer):
+    def __init__(self, *, resources: Resources) -> None:
+        self._resources = resources
+
+
+def _register(server: aio.Server, resources: Resources) -> None:
+    chat_pb2_grpc.add_ChatServiceServicer_to_server(ChatServicer(resources=resources), server)
+
+
+def spec() -> ServiceSpec:
+    return ServiceSpec(
+        name="chat",
+        service_names=(_SERVICE,),
+        register=_register,
+        authenticator=lambda resources: RemoteAuthenticator(channel=resources.channel("auth")),
+        peers=("auth",),
+    )

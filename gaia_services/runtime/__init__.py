@@ -1,0 +1,1 @@
+"""The runtime every Gaia service shares: settings-driven resources, the gRPC server, interceptors, events."""

@@ -1,0 +1,57 @@
+"""Who is calling: the authenticated principal, as plain data (domain code never sees protobuf)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+__all__ = ["AuthType", "Credentials", "Principal"]
+
+
+class AuthType(StrEnum):
+    JWT = "jwt"
+    API_KEY = "api_key"
+
+
+@dataclass(frozen=True, slots=True)
+class Credentials:
+    """What a caller presented: a bearer JWT and/or an API key (either may be empty)."""
+
+    jwt: str = ""
+    api_key: str = ""
+
+    @property
+    def present(self) -> bool:
+        return bool(self.jwt or self.api_key)
+
+    def as_metadata(self) -> list[tuple[str, str]]:
+        md: list[tuple[str, str]] = []
+        if self.jwt:
+            md.append(("authorization", f"Bearer {self.jwt}"))
+        if self.api_key:
+            md.append(("x-api-key", self.api_key))
+        return md
+
+    @classmethod
+    def from_metadata(cls, metadata: object) -> Credentials:
+        jwt = api_key = ""
+        for key, value in metadata or ():  # type: ignore[attr-defined]
+            k = key.lower()
+            v = value.decode() if isinstance(value, bytes) else value
+            if k == "authorization":
+                scheme, _, token = v.partition(" ")
+                if scheme.lower() == "bearer" and token.strip():
+                    jwt = token.strip()
+            elif k == "x-api-key":
+                api_key = v.strip()
+        return cls(jwt=jwt, api_key=api_key)
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    user_id: str
+    auth_type: AuthType
+    email: str = ""
+    api_key_id: str = ""
+    session_id: str = ""
+    scopes: tuple[str, ...] = field(default_factory=tuple)

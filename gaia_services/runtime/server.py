@@ -1,0 +1,110 @@
+"""Server bootstrap: a grpc.aio server with the standard health service, reflection, the call interceptor,
+and graceful shutdown that lets in-flight calls (streams included) drain."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from grpc import aio
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_health.v1._async import HealthServicer
+from grpc_reflection.v1alpha import reflection
+
+from gaia_services.runtime.interceptors import Authenticator, ServerCallInterceptor
+from gaia_services.runtime.resources import Resources, open_resources
+from gaia_services.settings import Settings
+
+__all__ = ["RunningService", "ServiceSpec", "serve_forever", "start_service"]
+
+_log = logging.getLogger("gaia.server")
+
+_SERVER_OPTIONS = (
+    ("grpc.so_reuseport", 0),
+    ("grpc.keepalive_permit_without_calls", 1),
+    ("grpc.http2.min_ping_interval_without_data_ms", 10_000),
+)
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    """What makes one Gaia service: its name, its proto services, and how to wire them to resources."""
+
+    name: str
+    service_names: tuple[str, ...]
+    register: Callable[[aio.Server, Resources], None]
+    authenticator: Callable[[Resources], Authenticator]
+    public_methods: frozenset[str] = frozenset()
+    database: bool = True
+    cache: bool = True
+    events: bool = True
+    peers: tuple[str, ...] = ()
+
+    def address(self, settings: Settings) -> str:
+        return str(getattr(settings, f"{self.name}_addr"))
+
+
+@dataclass(frozen=True)
+class RunningService:
+    server: aio.Server
+    health: HealthServicer
+    port: int
+    service_names: tuple[str, ...]
+
+    async def stop(self, grace: float) -> None:
+        """Report NOT_SERVING, refuse new calls, let in-flight ones finish for up to ``grace`` seconds."""
+        await self.health.enter_graceful_shutdown()
+        await self.server.stop(grace)
+
+
+async def start_service(spec: ServiceSpec, resources: Resources, *, address: str) -> RunningService:
+    server = aio.server(
+        interceptors=[
+            ServerCallInterceptor(authenticator=spec.authenticator(resources), public_methods=spec.public_methods)
+        ],
+        options=_SERVER_OPTIONS,
+    )
+    spec.register(server, resources)
+    health = HealthServicer()
+    health_pb2_grpc.add_HealthServicer_to_server(health, server)
+    reflection.enable_server_reflection(
+        (*spec.service_names, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name, reflection.SERVICE_NAME),
+        server,
+    )
+    port = server.add_insecure_port(address)
+    if port == 0:
+        raise RuntimeError(f"{spec.name}: cannot bind {address}")
+    await server.start()
+    for name in ("", *spec.service_names):
+        await health.set(name, health_pb2.HealthCheckResponse.SERVING)
+    _log.info("%s serving on port %d", spec.name, port)
+    return RunningService(server=server, health=health, port=port, service_names=spec.service_names)
+
+
+async def serve_forever(spec: ServiceSpec, settings: Settings) -> None:
+    """Run one service until SIGTERM or SIGINT, then drain gracefully."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    async with open_resources(
+        settings,
+        name=spec.name,
+        database=spec.database,
+        cache=spec.cache,
+        events=spec.events,
+        peers=spec.peers,
+    ) as resources:
+        running = await start_service(spec, resources, address=spec.address(settings))
+        await resources.events.publish(
+            "gaia.service.ready", {"service": spec.name, "status": "healthy", "port": running.port}
+        )
+        await stop.wait()
+        _log.info("%s stopping (grace %.1fs)", spec.name, settings.shutdown_grace_s)
+        await resources.events.publish("gaia.service.health", {"service": spec.name, "status": "stopping"})
+        with contextlib.suppress(asyncio.CancelledError):
+            await running.stop(settings.shutdown_grace_s)

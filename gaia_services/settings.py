@@ -1,0 +1,90 @@
+"""Typed settings, read once at the edge of each process (pydantic-settings, prefix ``GAIA_``)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+
+from pydantic import AliasChoices, Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["DEFAULT_DEV_JWT_SECRET", "Environment", "Settings"]
+
+DEFAULT_DEV_JWT_SECRET = "gaia-dev-jwt-secret-change-me-in-production-0000"
+
+
+class Environment(StrEnum):
+    DEV = "dev"
+    TEST = "test"
+    PROD = "prod"
+
+
+class Settings(BaseSettings):
+    """Everything a Gaia process can be told. Unprefixed legacy names are accepted where clients expect them."""
+
+    model_config = SettingsConfigDict(env_prefix="GAIA_", extra="ignore", frozen=True)
+
+    env: Environment = Environment.DEV
+    data_dir: Path = Path(".gaia")
+    log_level: str = "INFO"
+
+    # Infrastructure (unprefixed, as every tool expects them).
+    database_url: str | None = Field(default=None, validation_alias=AliasChoices("DATABASE_URL", "GAIA_DATABASE_URL"))
+    redis_url: str | None = Field(default=None, validation_alias=AliasChoices("REDIS_URL", "GAIA_REDIS_URL"))
+    nats_url: str | None = Field(default=None, validation_alias=AliasChoices("NATS_URL", "GAIA_NATS_URL"))
+    redis_prefix: str = "gaia:"
+    db_pool_min: int = 1
+    db_pool_max: int = 10
+
+    # Addresses.
+    host: str = "127.0.0.1"
+    http_port: int = 8666
+    web_port: int = 8080
+    auth_addr: str = "127.0.0.1:50051"
+    chat_addr: str = "127.0.0.1:50052"
+    asset_addr: str = "127.0.0.1:50053"
+
+    # Security.
+    jwt_secret: SecretStr = Field(
+        default=SecretStr(DEFAULT_DEV_JWT_SECRET),
+        validation_alias=AliasChoices("GAIA_JWT_SECRET", "SUPABASE_JWT_SECRET"),
+    )
+    access_token_ttl_s: int = 3600
+    refresh_token_ttl_s: int = 30 * 24 * 3600
+
+    # Shim.
+    allowed_origins: str = Field(
+        default="http://localhost:8666,http://localhost:3000",
+        validation_alias=AliasChoices("ALLOWED_ORIGINS", "GAIA_ALLOWED_ORIGINS"),
+    )
+    request_timeout_s: float = 30.0
+    stream_idle_timeout_s: float = 60.0
+    health_probe_timeout_s: float = 2.0
+    root_rate_limit_per_minute: int = Field(
+        default=60, validation_alias=AliasChoices("RATE_LIMIT_REQUESTS", "GAIA_ROOT_RATE_LIMIT_PER_MINUTE")
+    )
+
+    # Graceful shutdown: how long in-flight RPCs (streams included) may drain.
+    shutdown_grace_s: float = 5.0
+
+    @model_validator(mode="after")
+    def _refuse_unsafe_production(self) -> Settings:
+        if self.env is Environment.PROD:
+            secret = self.jwt_secret.get_secret_value()
+            if secret == DEFAULT_DEV_JWT_SECRET or len(secret) < 32:
+                raise ValueError(
+                    "GAIA_ENV=prod needs GAIA_JWT_SECRET (or SUPABASE_JWT_SECRET) of at least 32 characters, "
+                    "not the development default"
+                )
+        return self
+
+    @property
+    def origins(self) -> list[str]:
+        return [o.strip() for o in self.allowed_origins.split(",") if o.strip()]
+
+    def require(self, name: str) -> str:
+        """The URL of an infrastructure dependency, or a clear error when it is not configured."""
+        value = getattr(self, name)
+        if not value:
+            raise RuntimeError(f"{name.upper()} is not set; run through `gaia up` or set it explicitly")
+        return str(value)

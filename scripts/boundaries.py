@@ -1,0 +1,67 @@
+"""Import boundaries, checked by ``scripts/check``.
+
+- A service package (``gaia_services.auth|chat|asset``) never imports another service's modules: services
+  talk over gRPC.
+- Inside a service, only ``service.py`` and ``convert*.py`` touch generated protobuf code (``gaia.*``):
+  domain modules see plain data.
+- The shim and the web UI hold no business logic: they never import service packages or the database.
+- The web UI never imports the shim either: it is an HTTP client like any other.
+"""
+
+from __future__ import annotations
+
+import ast
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SERVICES = ("auth", "chat", "asset")
+
+
+def imports(path: Path) -> list[str]:
+    tree = ast.parse(path.read_text(), filename=str(path))
+    names: list[str] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.extend(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.append(node.module)
+    return names
+
+
+def violations() -> list[str]:
+    found: list[str] = []
+    for path in sorted(ROOT.glob("gaia_services/**/*.py")):
+        rel = path.relative_to(ROOT)
+        parts = rel.parts
+        owner = parts[1] if len(parts) > 2 and parts[1] in SERVICES else None
+        for name in imports(path):
+            for other in SERVICES:
+                if other != owner and name.startswith(f"gaia_services.{other}"):
+                    found.append(f"{rel}: imports {name} (services talk over gRPC)")
+            if owner and name.startswith("gaia.") and not (path.name == "service.py"
+                                                           or path.name.startswith("convert")):
+                found.append(f"{rel}: domain module imports generated code {name}")
+    for package, banned in (
+        ("compat_gateway", ("gaia_services.auth", "gaia_services.chat", "gaia_services.asset", "gaia_services.db",
+                            "asyncpg")),
+        ("web", ("gaia_services.auth", "gaia_services.chat", "gaia_services.asset", "gaia_services.db",
+                 "compat_gateway", "asyncpg", "gaia.")),
+    ):
+        for path in sorted(ROOT.glob(f"{package}/**/*.py")):
+            for name in imports(path):
+                if name.startswith(banned):
+                    found.append(f"{path.relative_to(ROOT)}: imports {name}")
+    return found
+
+
+def main() -> int:
+    found = violations()
+    for line in found:
+        print(line)
+    print(f"import boundaries: {len(found)} violation(s)")
+    return 1 if found else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
