@@ -229,7 +229,8 @@ class AssetServiceServicer(object):
 
     def RecordUsage(self, request, context):
         """Records one LLM call or generation (called by the chat service after every LLM call and by
-        the asset service itself after every generation).
+        the asset service itself after every generation). Meant for the mesh's own services; an end
+        user's credentials may only record usage for that user's own user_id (PERMISSION_DENIED otherwise).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -1,0 +1,1 @@
+"""Test support: real infrastructure (embedded or standalone) and a real mesh in subprocesses."""
