@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import asyncio
+import inspect
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from fastapi import Request, Response
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, StreamingResponse
 from grpc import aio
 
-from compat_gateway.errors import LegacyError, rpc_error_response
-from compat_gateway.inbound import Inbound
-from compat_gateway.routes import Route
+from compat_gateway.errors import ErrorStyle, LegacyError, rpc_error_response, scrub, wrap
+from compat_gateway.inbound import Inbound, InputError
+from compat_gateway.routes.table import Route
 from gaia_services.runtime.interceptors import NOT_AUTHENTICATED
 
-__all__ = ["endpoint_for"]
+__all__ = ["SSE_HEADERS", "endpoint_for"]
+
+SSE_HEADERS = {"Cache-Control": "no-cache", "Connection": "keep-alive", "X-Accel-Buffering": "no"}
+SSE_MEDIA_TYPE = "text/event-stream; charset=utf-8"
 
 
 def _as_response(result: Any, route: Route) -> Response:
@@ -23,20 +28,61 @@ def _as_response(result: Any, route: Route) -> Response:
     return JSONResponse(result, status_code=route.status_code)
 
 
+async def _rest(call: Any) -> AsyncIterator[Any]:
+    while (message := await call.read()) is not aio.EOF:
+        yield message
+
+
+async def _relay(route: Route, first: Any, call: Any, inbound: Inbound) -> AsyncIterator[bytes]:
+    """Relay the stream as it arrives; when the client goes away, cancel the RPC (and so the provider)."""
+    assert route.sse is not None
+    try:
+        async for chunk in route.sse(first, _rest(call), inbound):
+            yield chunk
+    finally:
+        call.cancel()
+
+
+async def _call(route: Route, inbound: Inbound) -> Response:
+    assert route.service and route.build, f"route {route.name} is incomplete"
+    built = route.build(inbound)
+    message = await built if inspect.isawaitable(built) else built
+    rpc = getattr(inbound.shim.stubs[route.service], route.rpc)
+    settings = inbound.shim.settings
+    try:
+        if not (route.sse or route.streaming):
+            reply = await rpc(message, metadata=inbound.metadata(), timeout=settings.request_timeout_s)
+            assert route.render is not None
+            return _as_response(route.render(reply, inbound), route)
+        if route.sse is None:
+            call = rpc(message, metadata=inbound.metadata(), timeout=settings.request_timeout_s)
+            messages = [m async for m in _rest(call)]
+            assert route.render is not None
+            return _as_response(route.render(messages, inbound), route)
+        call = rpc(message, metadata=inbound.metadata())
+        try:
+            first = await asyncio.wait_for(call.read(), settings.stream_idle_timeout_s)
+        except TimeoutError:
+            call.cancel()
+            return JSONResponse({"detail": f"Service {route.service} unavailable"}, status_code=503)
+    except aio.AioRpcError as exc:
+        return rpc_error_response(exc, service=route.service, style=route.errors)
+    return StreamingResponse(_relay(route, first, call, inbound), media_type=SSE_MEDIA_TYPE, headers=SSE_HEADERS)
+
+
 async def handle(route: Route, request: Request) -> Response:
     inbound = Inbound(request=request, shim=request.app.state.shim)
     if route.auth and not inbound.credentials.present:
         raise LegacyError(401, {"detail": NOT_AUTHENTICATED})
-    if route.local is not None:
-        return _as_response(await route.local(inbound), route)
-    assert route.service and route.build and route.render, f"route {route.name} is incomplete"
-    message = await route.build(inbound)
-    rpc = getattr(inbound.shim.stubs[route.service], route.rpc)
     try:
-        reply = await rpc(message, metadata=inbound.metadata(), timeout=inbound.shim.settings.request_timeout_s)
-    except aio.AioRpcError as exc:
-        return rpc_error_response(exc, service=route.service, style=route.errors)
-    return _as_response(route.render(reply, inbound), route)
+        await inbound.validate(route.body, route.query)
+        if route.local is not None:
+            return _as_response(await route.local(inbound), route)
+        return await _call(route, inbound)
+    except InputError as exc:
+        items = scrub(exc.items)
+        body = wrap(items) if route.errors is ErrorStyle.WRAPPED else {"detail": items}
+        return JSONResponse(body, status_code=422)
 
 
 def endpoint_for(route: Route) -> Callable[[Request], Awaitable[Response]]:

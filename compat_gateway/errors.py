@@ -28,7 +28,9 @@ __all__ = [
     "compact",
     "install_error_handlers",
     "rpc_error_response",
+    "scrub",
     "service_unavailable",
+    "wrap",
 ]
 
 _log = logging.getLogger("gaia.shim")
@@ -71,10 +73,13 @@ def compact(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
+def wrap(inner: Any) -> dict[str, Any]:
+    """The reference's wrapping of a service's error body on forwarded routes."""
+    return {"detail": "Service error: " + compact({"detail": inner})}
+
+
 def _detail(style: ErrorStyle, inner: Any) -> dict[str, Any]:
-    if style is ErrorStyle.WRAPPED:
-        return {"detail": "Service error: " + compact({"detail": inner})}
-    return {"detail": inner}
+    return wrap(inner) if style is ErrorStyle.WRAPPED else {"detail": inner}
 
 
 def service_unavailable(service: str) -> JSONResponse:
@@ -93,6 +98,8 @@ def rpc_error_response(exc: aio.AioRpcError, *, service: str, style: ErrorStyle)
     status = HTTP_STATUS.get(exc.code(), 500)
     headers = {"Retry-After": str(trailing["retry-after"])} if "retry-after" in trailing else None
     message = exc.details() or ""
+    if marker == "ratelimit":
+        return JSONResponse({"error": message}, status_code=429, headers=headers)
     if marker in ("auth", "peer"):
         return JSONResponse({"detail": message}, status_code=status, headers=headers)
     return JSONResponse(_detail(style, message), status_code=status, headers=headers)
@@ -110,7 +117,7 @@ async def _legacy(request: Request, exc: Exception) -> JSONResponse:
 
 async def _validation(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    return JSONResponse({"detail": _scrub(exc.errors())}, status_code=422)
+    return JSONResponse({"detail": scrub(exc.errors())}, status_code=422)
 
 
 async def _unhandled(request: Request, exc: Exception) -> JSONResponse:
@@ -121,7 +128,7 @@ async def _unhandled(request: Request, exc: Exception) -> JSONResponse:
 _SECRET_KEYS = frozenset({"password", "new_password", "old_password", "refresh_token", "token", "api_key", "_auth"})
 
 
-def _scrub(errors: Any) -> Any:
+def scrub(errors: Any) -> Any:
     """422 items as FastAPI writes them, minus ``ctx``/``url``, with secrets removed from ``input``."""
 
     def clean(value: Any) -> Any:

@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from fastapi import Request
+from pydantic import BaseModel, ValidationError
 
-from compat_gateway.errors import LegacyError
 from compat_gateway.ratelimit import client_key
 from gaia_services.runtime.calls import new_request_id
 from gaia_services.runtime.principal import Credentials
@@ -16,12 +16,22 @@ from gaia_services.runtime.principal import Credentials
 if TYPE_CHECKING:
     from compat_gateway.shim import Shim
 
-__all__ = ["Inbound"]
+__all__ = ["Inbound", "InputError"]
 
 
-def _json_error(msg: str, raw: bytes) -> LegacyError:
-    return LegacyError(422, {"detail": [{"type": "json_invalid", "loc": ["body", 0], "msg": msg,
-                                         "input": {}}]})
+class InputError(Exception):
+    """The request's body or query is malformed: FastAPI's 422 item list, rendered by the route's style."""
+
+    def __init__(self, items: list[dict[str, Any]]) -> None:
+        super().__init__("invalid input")
+        self.items = items
+
+
+def _items(exc: ValidationError, where: str) -> list[dict[str, Any]]:
+    return [
+        {"type": e["type"], "loc": [where, *e["loc"]], "msg": e["msg"], "input": e.get("input")}
+        for e in exc.errors(include_url=False, include_context=False)
+    ]
 
 
 @dataclass
@@ -29,6 +39,8 @@ class Inbound:
     request: Request
     shim: Shim
     request_id: str = field(default_factory=new_request_id)
+    body_model: Any = None
+    query_model: Any = None
     _body: Any = None
     _read: bool = False
 
@@ -60,7 +72,9 @@ class Inbound:
                 try:
                     self._body = json.loads(raw)
                 except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-                    raise _json_error("JSON decode error", raw) from exc
+                    position = exc.pos if isinstance(exc, json.JSONDecodeError) else 0
+                    raise InputError([{"type": "json_invalid", "loc": ["body", position],
+                                       "msg": "JSON decode error", "input": {}}]) from exc
         return self._body
 
     async def json_object(self) -> dict[str, Any]:
@@ -68,7 +82,22 @@ class Inbound:
         if body is None:
             return {}
         if not isinstance(body, dict):
-            raise LegacyError(422, {"detail": [{"type": "model_attributes_type", "loc": ["body"],
-                                                "msg": "Input should be a valid dictionary or object to extract "
-                                                       "fields from", "input": body}]})
+            raise InputError([{"type": "model_attributes_type", "loc": ["body"],
+                               "msg": "Input should be a valid dictionary or object to extract fields from",
+                               "input": body}])
         return body
+
+    async def validate(self, body: type[BaseModel] | None, query: type[BaseModel] | None) -> None:
+        if query is not None:
+            try:
+                self.query_model = query.model_validate(self.query)
+            except ValidationError as exc:
+                raise InputError(_items(exc, "query")) from exc
+        if body is not None:
+            data = await self.json()
+            if data is None:
+                raise InputError([{"type": "missing", "loc": ["body"], "msg": "Field required", "input": None}])
+            try:
+                self.body_model = body.model_validate(data)
+            except ValidationError as exc:
+                raise InputError(_items(exc, "body")) from exc

@@ -1,10 +1,14 @@
-"""The chat service's gRPC adapter. RPCs not yet built answer UNIMPLEMENTED (the generated base class)."""
+"""The chat service's gRPC adapter, composed of one mixin per area (each in its own ``service_*`` module)."""
 
 from __future__ import annotations
 
 from gaia.chat.v1 import chat_pb2, chat_pb2_grpc
 from grpc import aio
 
+from gaia_services.chat.service_catalogue import CatalogueRpcs
+from gaia_services.chat.service_conversations import ConversationRpcs
+from gaia_services.chat.service_personas import PersonaRpcs
+from gaia_services.chat.service_streaming import StreamingRpcs
 from gaia_services.runtime.remote_auth import RemoteAuthenticator
 from gaia_services.runtime.resources import Resources
 from gaia_services.runtime.server import ServiceSpec
@@ -14,7 +18,7 @@ __all__ = ["ChatServicer", "spec"]
 _SERVICE = chat_pb2.DESCRIPTOR.services_by_name["ChatService"].full_name
 
 
-class ChatServicer(chat_pb2_grpc.ChatServiceServicer):
+class ChatServicer(StreamingRpcs, ConversationRpcs, PersonaRpcs, CatalogueRpcs, chat_pb2_grpc.ChatServiceServicer):
     def __init__(self, *, resources: Resources) -> None:
         self._resources = resources
 

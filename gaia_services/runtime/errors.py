@@ -17,6 +17,7 @@ __all__ = [
     "InvalidArgument",
     "NotFound",
     "PeerUnavailable",
+    "RateLimited",
     "Unauthenticated",
     "Unavailable",
     "grpc_code_for",
@@ -69,6 +70,12 @@ class CredentialsForbidden(Forbidden):
     """A bad, revoked or expired API key."""
 
     marker = "auth"
+
+
+class RateLimited(Exhausted):
+    """Too many requests for one principal: answered as the legacy ``{"error": ...}`` with Retry-After."""
+
+    marker = "ratelimit"
 
 
 class PeerUnavailable(Unavailable):

@@ -7,7 +7,13 @@ from gaia.auth.v1 import auth_pb2, auth_pb2_grpc
 from gaia.common.v1 import common_pb2
 from grpc import aio
 
-from gaia_services.runtime.errors import CredentialsForbidden, CredentialsRejected, PeerUnavailable
+from gaia_services.runtime.errors import (
+    ERROR_MARKER_KEY,
+    CredentialsForbidden,
+    CredentialsRejected,
+    PeerUnavailable,
+    RateLimited,
+)
 from gaia_services.runtime.principal import AuthType, Credentials, Principal
 
 __all__ = ["RemoteAuthenticator"]
@@ -29,6 +35,10 @@ class RemoteAuthenticator:
                 raise CredentialsRejected(exc.details() or "") from exc
             if exc.code() is grpc.StatusCode.PERMISSION_DENIED:
                 raise CredentialsForbidden(exc.details() or "") from exc
+            trailing = dict(exc.trailing_metadata() or ())
+            if exc.code() is grpc.StatusCode.RESOURCE_EXHAUSTED and trailing.get(ERROR_MARKER_KEY) == "ratelimit":
+                retry = trailing.get("retry-after")
+                raise RateLimited(exc.details() or "", retry_after_s=int(retry) if retry else None) from exc
             raise PeerUnavailable("Service auth unavailable") from exc
         p = reply.principal
         return Principal(

@@ -8,6 +8,8 @@ from pathlib import Path
 import aiohttp
 import pytest
 
+from tests.support.fake_assets import FakeAssetProviders
+from tests.support.fake_llm import FakeLLM
 from tests.support.infra import Infra, open_infra
 from tests.support.mesh import Mesh, run_mesh
 
@@ -25,8 +27,28 @@ async def infra(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Infra
 
 
 @pytest.fixture(scope="session")
-async def mesh(infra: Infra, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Mesh]:
-    async with run_mesh(infra, tmp_path_factory.mktemp("mesh")) as value:
+async def fake_llm() -> AsyncIterator[FakeLLM]:
+    fake = FakeLLM()
+    await fake.start()
+    yield fake
+    await fake.stop()
+
+
+@pytest.fixture(scope="session")
+async def fake_assets() -> AsyncIterator[FakeAssetProviders]:
+    fake = FakeAssetProviders()
+    await fake.start()
+    yield fake
+    await fake.stop()
+
+
+@pytest.fixture(scope="session")
+async def mesh(
+    infra: Infra, fake_llm: FakeLLM, fake_assets: FakeAssetProviders, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[Mesh]:
+    """One real mesh for the session, its providers pointed at the local fakes."""
+    env = {**fake_llm.env(), **fake_assets.env()}
+    async with run_mesh(infra, tmp_path_factory.mktemp("mesh"), extra_env=env) as value:
         yield value
 
 

@@ -6,11 +6,12 @@ import asyncio
 from datetime import datetime
 from typing import Any
 
-from compat_gateway.errors import LegacyError
+from compat_gateway.errors import ErrorStyle, LegacyError
 from compat_gateway.inbound import Inbound
+from compat_gateway.routes.table import Route
 from gaia_services.runtime.probes import ProbeResult, probe_grpc_channel, probe_postgres, probe_redis
 
-__all__ = ["api_root", "calculator_add", "gateway_health", "v02_health", "v02_info"]
+__all__ = ["ROUTES"]
 
 _ROOT = {
     "message": "LLM Platform API is running",
@@ -124,3 +125,13 @@ async def calculator_add(inbound: Inbound) -> dict[str, Any]:
     raise LegacyError(422, {"detail": [{"type": "value_error", "loc": ["body"],
                                         "msg": "a and b must both be numbers or both be strings",
                                         "input": body}]})
+
+
+ROUTES: tuple[Route, ...] = (
+    Route("GET", "/health", "health", local=gateway_health, auth=False, summary="Health of every part"),
+    Route("GET", "/", "root", local=api_root, auth=False, summary="API root (60 per minute)"),
+    Route("GET", "/api/v0.2/", "v02_info", local=v02_info, auth=False, summary="v0.2 API information"),
+    Route("GET", "/api/v0.2/health", "v02_health", local=v02_health, auth=False, summary="v0.2 health"),
+    Route("POST", "/calculator/add", "calculator_add", local=calculator_add, auth=False,
+          errors=ErrorStyle.PLAIN, summary="Add two numbers (or concatenate two strings)"),
+)

@@ -1,0 +1,21 @@
+"""The route table: every legacy path the shim serves, and how. Read by ``dispatch.handle`` alone.
+
+Each area keeps its rows in its own module (``local``, ``auth``, ``chat``, ``asset``); this module joins
+them into the one table, in the order the router matches them.
+"""
+
+from __future__ import annotations
+
+from compat_gateway.routes import asset, auth, catalogue, chat, local, personas
+from compat_gateway.routes.table import Route
+
+__all__ = ["ROUTES", "Route"]
+
+ROUTES: tuple[Route, ...] = (
+    *local.ROUTES,
+    *auth.ROUTES,
+    *chat.ROUTES,
+    *personas.ROUTES,
+    *catalogue.ROUTES,
+    *asset.ROUTES,
+)

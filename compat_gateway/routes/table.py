@@ -1,0 +1,47 @@
+"""One row of the route table."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel
+
+from compat_gateway.errors import ErrorStyle
+from compat_gateway.inbound import Inbound
+
+__all__ = ["Route", "SseRenderer"]
+
+#: Turns the first stream message and the rest into SSE bytes.
+SseRenderer = Callable[[Any, AsyncIterator[Any], Inbound], AsyncIterator[bytes]]
+
+
+@dataclass(frozen=True)
+class Route:
+    """One method + path.
+
+    Either ``local`` answers it inside the shim, or ``service``/``rpc`` name the gRPC call: ``body`` and
+    ``query`` (pydantic models) validate the input into ``inbound.body_model`` / ``inbound.query_model``,
+    ``build`` turns the inbound request into the RPC's request message, and then
+    - a unary RPC's reply goes through ``render`` to the legacy JSON;
+    - a server-streaming RPC with ``sse`` set is relayed as it arrives (``sse`` renders the events);
+    - a server-streaming RPC without ``sse`` is read to its end and the list goes through ``render``.
+    """
+
+    method: str
+    path: str
+    name: str
+    local: Callable[[Inbound], Awaitable[Any]] | None = None
+    service: str | None = None
+    rpc: str = ""
+    body: type[BaseModel] | None = None
+    query: type[BaseModel] | None = None
+    build: Callable[[Inbound], Any] | None = None
+    render: Callable[[Any, Inbound], Any] | None = None
+    sse: SseRenderer | None = None
+    streaming: bool = False
+    auth: bool = True
+    errors: ErrorStyle = ErrorStyle.WRAPPED
+    status_code: int = 200
+    summary: str = ""
