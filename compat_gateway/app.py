@@ -27,8 +27,13 @@ def build_app(settings: Settings) -> FastAPI:
 
     app = FastAPI(title="LLM Platform", version="0.2", lifespan=lifespan)
     for route in ROUTES:
-        app.add_api_route(route.path, endpoint_for(route), methods=[route.method], name=route.name,
-                          summary=route.summary or None)
+        app.add_api_route(
+            route.path,
+            endpoint_for(route),
+            methods=[route.method],
+            name=route.name,
+            summary=route.summary or None,
+        )
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.origins,

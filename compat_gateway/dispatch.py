@@ -67,7 +67,9 @@ async def _call(route: Route, inbound: Inbound) -> Response:
             return JSONResponse({"detail": f"Service {route.service} unavailable"}, status_code=503)
     except aio.AioRpcError as exc:
         return rpc_error_response(exc, service=route.service, style=route.errors)
-    return StreamingResponse(_relay(route, first, call, inbound), media_type=SSE_MEDIA_TYPE, headers=SSE_HEADERS)
+    return StreamingResponse(
+        _relay(route, first, call, inbound), media_type=SSE_MEDIA_TYPE, headers=SSE_HEADERS
+    )
 
 
 async def handle(route: Route, request: Request) -> Response:

@@ -19,7 +19,7 @@ from fastapi.responses import JSONResponse
 from grpc import aio
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from gaia_services.runtime.errors import ERROR_MARKER_KEY
+from gaia_services.runtime.errors import ERROR_MARKER_KEY, trailing_of
 
 __all__ = [
     "HTTP_STATUS",
@@ -52,6 +52,7 @@ HTTP_STATUS: dict[grpc.StatusCode, int] = {
     grpc.StatusCode.UNAVAILABLE: 503,
     grpc.StatusCode.DEADLINE_EXCEEDED: 504,
 }
+
 
 class ErrorStyle(StrEnum):
     WRAPPED = "wrapped"  # {"detail":"Service error: {\"detail\":...}"}
@@ -88,7 +89,7 @@ def service_unavailable(service: str) -> JSONResponse:
 
 def rpc_error_response(exc: aio.AioRpcError, *, service: str, style: ErrorStyle) -> JSONResponse:
     """The legacy answer to a failed RPC, by the one table above and the service's error marker."""
-    trailing = {k: v for k, v in (exc.trailing_metadata() or ())}
+    trailing = trailing_of(exc)
     marker = trailing.get(ERROR_MARKER_KEY)
     if marker is None:
         # Not a service's own answer: the peer is down, timed out, or failed unexpectedly.
@@ -125,7 +126,9 @@ async def _unhandled(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse({"detail": "Internal server error"}, status_code=500)
 
 
-_SECRET_KEYS = frozenset({"password", "new_password", "old_password", "refresh_token", "token", "api_key", "_auth"})
+_SECRET_KEYS = frozenset(
+    {"password", "new_password", "old_password", "refresh_token", "token", "api_key", "_auth"}
+)
 
 
 def scrub(errors: Any) -> Any:

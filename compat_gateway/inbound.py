@@ -73,8 +73,16 @@ class Inbound:
                     self._body = json.loads(raw)
                 except (UnicodeDecodeError, json.JSONDecodeError) as exc:
                     position = exc.pos if isinstance(exc, json.JSONDecodeError) else 0
-                    raise InputError([{"type": "json_invalid", "loc": ["body", position],
-                                       "msg": "JSON decode error", "input": {}}]) from exc
+                    raise InputError(
+                        [
+                            {
+                                "type": "json_invalid",
+                                "loc": ["body", position],
+                                "msg": "JSON decode error",
+                                "input": {},
+                            }
+                        ]
+                    ) from exc
         return self._body
 
     async def json_object(self) -> dict[str, Any]:
@@ -82,9 +90,16 @@ class Inbound:
         if body is None:
             return {}
         if not isinstance(body, dict):
-            raise InputError([{"type": "model_attributes_type", "loc": ["body"],
-                               "msg": "Input should be a valid dictionary or object to extract fields from",
-                               "input": body}])
+            raise InputError(
+                [
+                    {
+                        "type": "model_attributes_type",
+                        "loc": ["body"],
+                        "msg": "Input should be a valid dictionary or object to extract fields from",
+                        "input": body,
+                    }
+                ]
+            )
         return body
 
     async def validate(self, body: type[BaseModel] | None, query: type[BaseModel] | None) -> None:
@@ -96,7 +111,9 @@ class Inbound:
         if body is not None:
             data = await self.json()
             if data is None:
-                raise InputError([{"type": "missing", "loc": ["body"], "msg": "Field required", "input": None}])
+                raise InputError(
+                    [{"type": "missing", "loc": ["body"], "msg": "Field required", "input": None}]
+                )
             try:
                 self.body_model = body.model_validate(data)
             except ValidationError as exc:

@@ -37,8 +37,9 @@ async def open_shim(settings: Settings) -> AsyncIterator[Shim]:
             channel = open_channel(getattr(settings, f"{name}_addr"), forward_credentials=False)
             stack.push_async_callback(channel.close)
             channels[name] = channel
-        cache = redis.from_url(settings.require("redis_url"), decode_responses=True,
-                               socket_connect_timeout=1, socket_timeout=1)
+        cache = redis.from_url(
+            settings.require("redis_url"), decode_responses=True, socket_connect_timeout=1, socket_timeout=1
+        )
         stack.push_async_callback(cache.aclose)
         yield Shim(
             settings=settings,

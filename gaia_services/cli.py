@@ -40,7 +40,10 @@ def _status(settings: Settings, args: argparse.Namespace) -> int:
         print(json.dumps(report, indent=2))
     else:
         for row in report["parts"]:
-            print(f"{row['name']:<8} {row['state']:<10} pid={row['pid'] or '-':<8} {row['address']}  {row['detail']}")
+            print(
+                f"{row['name']:<8} {row['state']:<10} pid={row['pid'] or '-':<8} "
+                f"{row['address']}  {row['detail']}"
+            )
     return 0 if report["running"] else 1
 
 
@@ -80,7 +83,9 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="gaia", description="Gaia Mesh: run and manage the mesh")
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("up", help="run the whole mesh on this machine (embedded servers where no URL is set)")
+    commands.add_parser(
+        "up", help="run the whole mesh on this machine (embedded servers where no URL is set)"
+    )
     status = commands.add_parser("status", help="what runs, and its health")
     status.add_argument("--json", action="store_true")
     commands.add_parser("migrate", help="apply pending database migrations to DATABASE_URL")

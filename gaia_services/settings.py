@@ -20,7 +20,7 @@ class Environment(StrEnum):
 
 
 class Settings(BaseSettings):
-    """Everything a Gaia process can be told. Unprefixed legacy names are accepted where clients expect them."""
+    """Everything a Gaia process can be told; unprefixed legacy names are accepted where tools expect them."""
 
     model_config = SettingsConfigDict(env_prefix="GAIA_", extra="ignore", frozen=True)
 
@@ -29,7 +29,9 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
 
     # Infrastructure (unprefixed, as every tool expects them).
-    database_url: str | None = Field(default=None, validation_alias=AliasChoices("DATABASE_URL", "GAIA_DATABASE_URL"))
+    database_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("DATABASE_URL", "GAIA_DATABASE_URL")
+    )
     redis_url: str | None = Field(default=None, validation_alias=AliasChoices("REDIS_URL", "GAIA_REDIS_URL"))
     nats_url: str | None = Field(default=None, validation_alias=AliasChoices("NATS_URL", "GAIA_NATS_URL"))
     redis_prefix: str = "gaia:"

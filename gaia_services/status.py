@@ -23,27 +23,44 @@ async def _probe(name: str, address: str) -> ProbeResult:
 async def mesh_status(settings: Settings) -> dict[str, Any]:
     path = state_path(settings)
     if not path.exists():
-        return {"running": False, "parts": [
-            {"name": "mesh", "state": "stopped", "pid": None, "address": "", "detail": f"no {path}"}
-        ]}
+        return {
+            "running": False,
+            "parts": [
+                {"name": "mesh", "state": "stopped", "pid": None, "address": "", "detail": f"no {path}"}
+            ],
+        }
     state = json.loads(path.read_text())
     supervisor_alive = psutil.pid_exists(int(state["supervisor_pid"]))
-    parts: list[dict[str, Any]] = [{
-        "name": "gaia-up", "state": "running" if supervisor_alive else "dead",
-        "pid": state["supervisor_pid"], "address": "", "detail": "",
-    }]
+    parts: list[dict[str, Any]] = [
+        {
+            "name": "gaia-up",
+            "state": "running" if supervisor_alive else "dead",
+            "pid": state["supervisor_pid"],
+            "address": "",
+            "detail": "",
+        }
+    ]
     for name, info in state["children"].items():
         alive = info["pid"] is not None and psutil.pid_exists(int(info["pid"]))
         probe = await _probe(name, str(info["address"])) if alive else None
-        parts.append({
-            "name": name,
-            "state": "healthy" if probe and probe.ok else ("unhealthy" if alive else "dead"),
-            "pid": info["pid"],
-            "address": info["address"],
-            "detail": (probe.error if probe and not probe.ok else f"restarts={info['restarts']}"),
-        })
+        parts.append(
+            {
+                "name": name,
+                "state": "healthy" if probe and probe.ok else ("unhealthy" if alive else "dead"),
+                "pid": info["pid"],
+                "address": info["address"],
+                "detail": (probe.error if probe and not probe.ok else f"restarts={info['restarts']}"),
+            }
+        )
     for name, info in state["infra"].items():
         alive = info["pid"] is not None and psutil.pid_exists(int(info["pid"]))
-        parts.append({"name": name.removeprefix("Embedded").lower(), "state": "running" if alive else "dead",
-                      "pid": info["pid"], "address": info["url"], "detail": "embedded"})
+        parts.append(
+            {
+                "name": name.removeprefix("Embedded").lower(),
+                "state": "running" if alive else "dead",
+                "pid": info["pid"],
+                "address": info["url"],
+                "detail": "embedded",
+            }
+        )
     return {"running": supervisor_alive, "parts": parts}

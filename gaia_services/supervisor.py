@@ -22,7 +22,7 @@ from pathlib import Path
 
 from gaia_services.db import migrate_url
 from gaia_services.db.seed import DEV_API_KEY, seed_dev_identity
-from gaia_services.embedded import start_missing
+from gaia_services.embedded import start_missing, stop_all
 from gaia_services.processes import pump_lines, spawn, terminate
 from gaia_services.runtime.probes import ProbeResult, probe_grpc, probe_http
 from gaia_services.settings import Environment, Settings
@@ -115,9 +115,13 @@ class _Supervised:
             if result.ok:
                 return
             if self.process is not None and self.process.returncode is not None and self._task is None:
-                raise RuntimeError(f"{self.spec.name} exited with {self.process.returncode} before it was ready")
+                raise RuntimeError(
+                    f"{self.spec.name} exited with {self.process.returncode} before it was ready"
+                )
             if time.monotonic() > deadline:
-                raise RuntimeError(f"{self.spec.name} not ready after {_READY_TIMEOUT_S:.0f}s: {result.error}")
+                raise RuntimeError(
+                    f"{self.spec.name} not ready after {_READY_TIMEOUT_S:.0f}s: {result.error}"
+                )
             await asyncio.sleep(0.2)
 
     async def stop(self) -> None:
@@ -203,8 +207,9 @@ async def run_mesh(settings: Settings) -> int:
         }
 
         def record() -> None:
-            state.children = {s.spec.name: {"pid": s.pid, "address": s.spec.url, "restarts": s.restarts}
-                              for s in supervised}
+            state.children = {
+                s.spec.name: {"pid": s.pid, "address": s.spec.url, "restarts": s.restarts} for s in supervised
+            }
             _write_state(settings, state)
 
         for spec in _children(settings):
@@ -212,9 +217,11 @@ async def run_mesh(settings: Settings) -> int:
         for child in supervised:
             await child.start()
         deadline = time.monotonic() + _READY_TIMEOUT_S
-        ready = asyncio.gather(*(child.wait_ready(deadline) for child in supervised))
-        stopper = asyncio.create_task(stop.wait())
-        done, _ = await asyncio.wait({ready, stopper}, return_when=asyncio.FIRST_COMPLETED)
+        ready: asyncio.Future[object] = asyncio.ensure_future(
+            asyncio.gather(*(child.wait_ready(deadline) for child in supervised))
+        )
+        stopper: asyncio.Future[object] = asyncio.ensure_future(stop.wait())
+        done, _ = await asyncio.wait((ready, stopper), return_when=asyncio.FIRST_COMPLETED)
         if stopper in done:
             ready.cancel()
             return 130
@@ -229,7 +236,7 @@ async def run_mesh(settings: Settings) -> int:
         _log.info("stopping the mesh")
         for tier in (("shim", "web"), ("chat", "asset"), ("auth",)):
             await asyncio.gather(*(c.stop() for c in supervised if c.spec.name in tier))
-        await asyncio.gather(*(server.stop() for server in servers), return_exceptions=True)
+        await stop_all(servers)
         with contextlib.suppress(FileNotFoundError):
             state_path(settings).unlink()
         _log.info("mesh stopped")

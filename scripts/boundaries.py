@@ -2,8 +2,8 @@
 
 - A service package (``gaia_services.auth|chat|asset``) never imports another service's modules: services
   talk over gRPC.
-- Inside a service, only ``service*.py`` and ``convert*.py`` modules touch generated protobuf code (``gaia.*``):
-  domain modules see plain data.
+- Inside a service, only ``service*.py`` and ``convert*.py`` modules touch generated protobuf code
+  (``gaia.*``): domain modules see plain data.
 - The shim and the web UI hold no business logic: they never import service packages or the database.
 - The web UI never imports the shim either: it is an HTTP client like any other.
 """
@@ -42,10 +42,28 @@ def violations() -> list[str]:
             if owner and name.startswith("gaia.") and not path.name.startswith(("service", "convert")):
                 found.append(f"{rel}: domain module imports generated code {name}")
     for package, banned in (
-        ("compat_gateway", ("gaia_services.auth", "gaia_services.chat", "gaia_services.asset", "gaia_services.db",
-                            "asyncpg")),
-        ("web", ("gaia_services.auth", "gaia_services.chat", "gaia_services.asset", "gaia_services.db",
-                 "compat_gateway", "asyncpg", "gaia.")),
+        (
+            "compat_gateway",
+            (
+                "gaia_services.auth",
+                "gaia_services.chat",
+                "gaia_services.asset",
+                "gaia_services.db",
+                "asyncpg",
+            ),
+        ),
+        (
+            "web",
+            (
+                "gaia_services.auth",
+                "gaia_services.chat",
+                "gaia_services.asset",
+                "gaia_services.db",
+                "compat_gateway",
+                "asyncpg",
+                "gaia.",
+            ),
+        ),
     ):
         for path in sorted(ROOT.glob(f"{package}/**/*.py")):
             for name in imports(path):

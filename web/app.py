@@ -19,7 +19,9 @@ __all__ = ["build_app", "create_app"]
 def _rows(health: dict[str, Any]) -> list[Any]:
     rows = [Tr(Th("part"), Th("status"), Th("detail"))]
     for name, entry in health.get("services", {}).items():
-        rows.append(Tr(Td(name), Td(entry["status"]), Td(str(entry.get("response_time", entry.get("error"))))))
+        rows.append(
+            Tr(Td(name), Td(entry["status"]), Td(str(entry.get("response_time", entry.get("error")))))
+        )
     for name in ("database", "redis"):
         entry = health.get(name, {})
         rows.append(Tr(Td(name), Td(entry.get("status", "?")), Td(entry.get("error", ""))))
@@ -38,8 +40,9 @@ def build_app(settings: Settings) -> Any:
 
     @rt("/health")
     async def health() -> JSONResponse:
-        return JSONResponse({"status": "healthy", "service": "web", "gateway_url": shim_url,
-                             "websocket_enabled": False})
+        return JSONResponse(
+            {"status": "healthy", "service": "web", "gateway_url": shim_url, "websocket_enabled": False}
+        )
 
     @rt("/")
     async def index(request: Request) -> Any:

@@ -65,8 +65,11 @@ async def gateway_health(inbound: Inbound) -> dict[str, Any]:
     )
     services = {name: _service_entry(result) for name, result in zip(_SERVICES, probes, strict=False)}
     db, cache = probes[3], probes[4]
-    database: dict[str, Any] = {"status": "healthy" if db.ok else "unhealthy", "database": "postgresql",
-                                "responsive": db.ok}
+    database: dict[str, Any] = {
+        "status": "healthy" if db.ok else "unhealthy",
+        "database": "postgresql",
+        "responsive": db.ok,
+    }
     if not db.ok:
         database["error"] = db.error
     status = "healthy"
@@ -84,8 +87,12 @@ async def gateway_health(inbound: Inbound) -> dict[str, Any]:
         "services": services,
         "database": database,
         "redis": {"status": "healthy" if cache.ok else "unhealthy", "connected": cache.ok},
-        "supabase": {"status": "healthy" if identity_ok else "unhealthy", "service": "supabase", "url": None,
-                     "responsive": identity_ok},
+        "supabase": {
+            "status": "healthy" if identity_ok else "unhealthy",
+            "service": "supabase",
+            "url": None,
+            "responsive": identity_ok,
+        },
     }
 
 
@@ -93,8 +100,11 @@ async def api_root(inbound: Inbound) -> dict[str, Any]:
     limit = inbound.shim.settings.root_rate_limit_per_minute
     decision = await inbound.shim.limiter.hit("root", inbound.client_key, limit=limit)
     if not decision.allowed:
-        raise LegacyError(429, {"error": f"Rate limit exceeded: {limit} per 1 minute"},
-                          {"Retry-After": str(decision.retry_after_s)})
+        raise LegacyError(
+            429,
+            {"error": f"Rate limit exceeded: {limit} per 1 minute"},
+            {"Retry-After": str(decision.retry_after_s)},
+        )
     return _ROOT
 
 
@@ -122,9 +132,19 @@ async def calculator_add(inbound: Inbound) -> dict[str, Any]:
         return {"result": a + b}
     if all(isinstance(v, int | float) and not isinstance(v, bool) for v in (a, b)):
         return {"result": a + b}
-    raise LegacyError(422, {"detail": [{"type": "value_error", "loc": ["body"],
-                                        "msg": "a and b must both be numbers or both be strings",
-                                        "input": body}]})
+    raise LegacyError(
+        422,
+        {
+            "detail": [
+                {
+                    "type": "value_error",
+                    "loc": ["body"],
+                    "msg": "a and b must both be numbers or both be strings",
+                    "input": body,
+                }
+            ]
+        },
+    )
 
 
 ROUTES: tuple[Route, ...] = (
@@ -132,6 +152,13 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/", "root", local=api_root, auth=False, summary="API root (60 per minute)"),
     Route("GET", "/api/v0.2/", "v02_info", local=v02_info, auth=False, summary="v0.2 API information"),
     Route("GET", "/api/v0.2/health", "v02_health", local=v02_health, auth=False, summary="v0.2 health"),
-    Route("POST", "/calculator/add", "calculator_add", local=calculator_add, auth=False,
-          errors=ErrorStyle.PLAIN, summary="Add two numbers (or concatenate two strings)"),
+    Route(
+        "POST",
+        "/calculator/add",
+        "calculator_add",
+        local=calculator_add,
+        auth=False,
+        errors=ErrorStyle.PLAIN,
+        summary="Add two numbers (or concatenate two strings)",
+    ),
 )

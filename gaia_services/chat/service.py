@@ -18,7 +18,9 @@ __all__ = ["ChatServicer", "spec"]
 _SERVICE = chat_pb2.DESCRIPTOR.services_by_name["ChatService"].full_name
 
 
-class ChatServicer(StreamingRpcs, ConversationRpcs, PersonaRpcs, CatalogueRpcs, chat_pb2_grpc.ChatServiceServicer):
+class ChatServicer(
+    StreamingRpcs, ConversationRpcs, PersonaRpcs, CatalogueRpcs, chat_pb2_grpc.ChatServiceServicer
+):
     def __init__(self, *, resources: Resources) -> None:
         self._resources = resources
 

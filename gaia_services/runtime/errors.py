@@ -21,6 +21,7 @@ __all__ = [
     "Unauthenticated",
     "Unavailable",
     "grpc_code_for",
+    "trailing_of",
 ]
 
 
@@ -93,6 +94,12 @@ _CODES: dict[type[DomainError], grpc.StatusCode] = {
     Exhausted: grpc.StatusCode.RESOURCE_EXHAUSTED,
     Unavailable: grpc.StatusCode.UNAVAILABLE,
 }
+
+
+def trailing_of(exc: grpc.RpcError) -> dict[str, str]:
+    """The trailing metadata of a failed call as a plain dict (``aio.Metadata`` is not a mapping)."""
+    pairs = exc.trailing_metadata() or ()  # type: ignore[attr-defined]
+    return {str(k): v if isinstance(v, str) else v.decode() for k, v in pairs}
 
 
 def grpc_code_for(error: DomainError) -> grpc.StatusCode:

@@ -1,4 +1,7 @@
-"""Domain events on NATS: plain JSON objects on ``gaia.*`` subjects. A missing broker degrades, never fails."""
+"""Domain events on NATS: plain JSON objects on ``gaia.*`` subjects.
+
+A missing broker degrades (events are dropped and logged), never fails the request.
+"""
 
 from __future__ import annotations
 
@@ -42,7 +45,9 @@ class NatsEventBus:
 
     async def publish(self, subject: str, payload: Mapping[str, Any]) -> None:
         try:
-            await self._client.publish(subject, json.dumps(payload, separators=(",", ":"), default=str).encode())
+            await self._client.publish(
+                subject, json.dumps(payload, separators=(",", ":"), default=str).encode()
+            )
         except Exception as exc:  # a broker failure must never fail the request that raised the event
             _log.warning("event %s not published: %s", subject, exc)
 

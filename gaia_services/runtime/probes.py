@@ -71,6 +71,8 @@ async def probe_http(url: str, *, timeout: float = 2.0) -> ProbeResult:
             session.get(url) as response,
         ):
             ok = response.status < 500
-            return ProbeResult(ok, time.perf_counter() - started, error="" if ok else f"HTTP {response.status}")
+            return ProbeResult(
+                ok, time.perf_counter() - started, error="" if ok else f"HTTP {response.status}"
+            )
     except (aiohttp.ClientError, OSError, TimeoutError) as exc:
         return ProbeResult(False, time.perf_counter() - started, error=str(exc) or type(exc).__name__)

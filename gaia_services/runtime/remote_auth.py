@@ -13,6 +13,7 @@ from gaia_services.runtime.errors import (
     CredentialsRejected,
     PeerUnavailable,
     RateLimited,
+    trailing_of,
 )
 from gaia_services.runtime.principal import AuthType, Credentials, Principal
 
@@ -35,8 +36,11 @@ class RemoteAuthenticator:
                 raise CredentialsRejected(exc.details() or "") from exc
             if exc.code() is grpc.StatusCode.PERMISSION_DENIED:
                 raise CredentialsForbidden(exc.details() or "") from exc
-            trailing = dict(exc.trailing_metadata() or ())
-            if exc.code() is grpc.StatusCode.RESOURCE_EXHAUSTED and trailing.get(ERROR_MARKER_KEY) == "ratelimit":
+            trailing = trailing_of(exc)
+            if (
+                exc.code() is grpc.StatusCode.RESOURCE_EXHAUSTED
+                and trailing.get(ERROR_MARKER_KEY) == "ratelimit"
+            ):
                 retry = trailing.get("retry-after")
                 raise RateLimited(exc.details() or "", retry_after_s=int(retry) if retry else None) from exc
             raise PeerUnavailable("Service auth unavailable") from exc

@@ -64,7 +64,9 @@ class RunningService:
 async def start_service(spec: ServiceSpec, resources: Resources, *, address: str) -> RunningService:
     server = aio.server(
         interceptors=[
-            ServerCallInterceptor(authenticator=spec.authenticator(resources), public_methods=spec.public_methods)
+            ServerCallInterceptor(
+                authenticator=spec.authenticator(resources), public_methods=spec.public_methods
+            )
         ],
         options=_SERVER_OPTIONS,
     )
@@ -72,7 +74,11 @@ async def start_service(spec: ServiceSpec, resources: Resources, *, address: str
     health = HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health, server)
     reflection.enable_server_reflection(
-        (*spec.service_names, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name, reflection.SERVICE_NAME),
+        (
+            *spec.service_names,
+            health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
+            reflection.SERVICE_NAME,
+        ),
         server,
     )
     port = server.add_insecure_port(address)

@@ -44,9 +44,12 @@ async def test_health_reports_every_part_healthy_in_the_reference_shape(http: ai
     assert normalise(json.loads(body), floats=floats) == normalise(recorded.json(), floats=floats)
 
 
-@pytest.mark.parametrize(("path", "fixture"), [("/", "root"), ("/api/v0.2/", "v02_info"),
-                                               ("/api/v0.2/health", "v02_health")])
-async def test_local_routes_answer_the_recorded_bytes(http: aiohttp.ClientSession, path: str, fixture: str) -> None:
+@pytest.mark.parametrize(
+    ("path", "fixture"), [("/", "root"), ("/api/v0.2/", "v02_info"), ("/api/v0.2/health", "v02_health")]
+)
+async def test_local_routes_answer_the_recorded_bytes(
+    http: aiohttp.ClientSession, path: str, fixture: str
+) -> None:
     recorded = load(fixture)
     async with http.get(path) as response:
         assert response.status == recorded.status
@@ -54,15 +57,20 @@ async def test_local_routes_answer_the_recorded_bytes(http: aiohttp.ClientSessio
         assert response.headers["content-type"] == recorded.headers["content-type"]
 
 
-@pytest.mark.parametrize(("method", "path", "fixture"), [
-    ("GET", "/api/v1/filesystem", "unknown_route_404"),
-    ("GET", "/api/v0.2", "v02_info_noslash"),
-])
+@pytest.mark.parametrize(
+    ("method", "path", "fixture"),
+    [
+        ("GET", "/api/v1/filesystem", "unknown_route_404"),
+        ("GET", "/api/v0.2", "v02_info_noslash"),
+    ],
+)
 async def test_framework_answers_match_the_reference(
     http: aiohttp.ClientSession, mesh: Mesh, method: str, path: str, fixture: str
 ) -> None:
     recorded = load(fixture)
-    async with http.request(method, path, allow_redirects=False, headers={"X-API-Key": DEV_API_KEY}) as response:
+    async with http.request(
+        method, path, allow_redirects=False, headers={"X-API-Key": DEV_API_KEY}
+    ) as response:
         assert response.status == recorded.status
         body = await response.read()
         if recorded.status == 307:
@@ -91,13 +99,15 @@ async def test_rpc_without_credentials_is_refused_and_with_the_dev_key_passes_au
         assert refused.value.code() is grpc.StatusCode.UNAUTHENTICATED
         assert refused.value.details() == "Not authenticated. Provide a valid JWT or API Key."
         with pytest.raises(aio.AioRpcError) as forbidden:
-            await stub.ListConversations(chat_pb2.ListConversationsRequest(), timeout=5,
-                                         metadata=(("x-api-key", "not-a-real-key"),))
+            await stub.ListConversations(
+                chat_pb2.ListConversationsRequest(), timeout=5, metadata=(("x-api-key", "not-a-real-key"),)
+            )
         assert forbidden.value.code() is grpc.StatusCode.PERMISSION_DENIED
         assert forbidden.value.details() == "Could not validate credentials"
         try:
-            await stub.ListConversations(chat_pb2.ListConversationsRequest(), timeout=5,
-                                         metadata=(("x-api-key", DEV_API_KEY),))
+            await stub.ListConversations(
+                chat_pb2.ListConversationsRequest(), timeout=5, metadata=(("x-api-key", DEV_API_KEY),)
+            )
         except aio.AioRpcError as exc:  # past authentication, whatever the RPC itself answers
             assert exc.code() not in (grpc.StatusCode.UNAUTHENTICATED, grpc.StatusCode.PERMISSION_DENIED)
 
@@ -112,7 +122,8 @@ async def test_a_child_that_dies_is_restarted(mesh: Mesh) -> None:
             async with aio.insecure_channel(mesh.addrs["asset"]) as channel:
                 try:
                     reply = await health_pb2_grpc.HealthStub(channel).Check(
-                        health_pb2.HealthCheckRequest(), timeout=1)
+                        health_pb2.HealthCheckRequest(), timeout=1
+                    )
                     if reply.status == health_pb2.HealthCheckResponse.SERVING:
                         break
                 except aio.AioRpcError:
@@ -125,7 +136,11 @@ async def test_a_child_that_dies_is_restarted(mesh: Mesh) -> None:
 def test_gaia_status_shows_every_part_healthy(mesh: Mesh) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "gaia_services.cli", "status", "--json"],
-        env=dict(mesh.env), capture_output=True, text=True, timeout=30, check=False,
+        env=dict(mesh.env),
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
     )
     assert result.returncode == 0, result.stderr
     parts = {p["name"]: p for p in json.loads(result.stdout)["parts"]}

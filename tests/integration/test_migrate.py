@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-import os
 import secrets
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -27,11 +26,9 @@ from gaia_services.db import (
     migrate_url,
     seed_dev_identity,
 )
+from tests.support.infra import Infra
 
 pytestmark = pytest.mark.integration
-
-_DEFAULT_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
-
 
 def _words(text: str) -> set[str]:
     return set(text.split())
@@ -124,9 +121,9 @@ _MU_PROMPT = (
 
 
 @pytest.fixture
-async def database_url() -> AsyncIterator[str]:
-    """A new, empty database on the test server; dropped afterwards."""
-    admin_url = os.environ.get("GAIA_TEST_PG_ADMIN_URL", _DEFAULT_ADMIN_URL)
+async def database_url(infra: Infra) -> AsyncIterator[str]:
+    """A new, empty database on the session's server (embedded, or the standalone one); dropped afterwards."""
+    admin_url = infra.database_url
     name = f"gaia_mig_test_{secrets.token_hex(6)}"
     admin = await asyncpg.connect(admin_url)
     try:

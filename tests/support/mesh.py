@@ -91,8 +91,14 @@ async def run_mesh(
         **(extra_env or {}),
     }
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "gaia_services.cli", "up",
-        env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT, start_new_session=True,
+        sys.executable,
+        "-m",
+        "gaia_services.cli",
+        "up",
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+        start_new_session=True,
     )
     mesh = Mesh(
         process=process,

@@ -42,8 +42,10 @@ _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12
 def normalise(value: Any, *, floats: tuple[str, ...] = ()) -> Any:
     """Replace what legitimately differs between runs (timestamps, ids, named float measurements)."""
     if isinstance(value, dict):
-        return {k: ("<float>" if k in floats and isinstance(v, float) else normalise(v, floats=floats))
-                for k, v in value.items()}
+        return {
+            k: ("<float>" if k in floats and isinstance(v, float) else normalise(v, floats=floats))
+            for k, v in value.items()
+        }
     if isinstance(value, list):
         return [normalise(v, floats=floats) for v in value]
     if isinstance(value, str):
