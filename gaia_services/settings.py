@@ -42,6 +42,7 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     http_port: int = 8666
     web_port: int = 8080
+    shim_url: str | None = None  # how the web UI reaches the shim; default http://<host>:<http_port>
     auth_addr: str = "127.0.0.1:50051"
     chat_addr: str = "127.0.0.1:50052"
     asset_addr: str = "127.0.0.1:50053"
@@ -79,6 +80,10 @@ class Settings(BaseSettings):
                     "not the development default"
                 )
         return self
+
+    @property
+    def shim_base_url(self) -> str:
+        return self.shim_url or f"http://{self.host}:{self.http_port}"
 
     @property
     def origins(self) -> list[str]:

@@ -29,7 +29,7 @@ def _rows(health: dict[str, Any]) -> list[Any]:
 
 
 def build_app(settings: Settings) -> Any:
-    shim_url = f"http://{settings.host}:{settings.http_port}"
+    shim_url = settings.shim_base_url
 
     async def lifespan(app: Any) -> AsyncIterator[None]:  # FastHTML wants a bare async generator
         async with httpx.AsyncClient(base_url=shim_url, timeout=5.0) as client:
