@@ -7,9 +7,11 @@ from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.middleware.gzip import GZipMiddleware
 
 from compat_gateway.dispatch import endpoint_for
 from compat_gateway.errors import install_error_handlers
+from compat_gateway.middleware import ShimMetrics, ShimMiddleware
 from compat_gateway.routes import ROUTES
 from compat_gateway.shim import open_shim
 from gaia_services.runtime.logs import configure_logging
@@ -34,6 +36,9 @@ def build_app(settings: Settings) -> FastAPI:
             name=route.name,
             summary=route.summary or None,
         )
+    metrics = ShimMetrics()
+    app.state.metrics = metrics
+    app.add_middleware(GZipMiddleware, minimum_size=1000)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.origins,
@@ -41,6 +46,7 @@ def build_app(settings: Settings) -> FastAPI:
         allow_methods=["*"],
         allow_headers=["*"],
     )
+    app.add_middleware(ShimMiddleware, metrics=metrics, max_body_bytes=settings.max_body_bytes)
     install_error_handlers(app)
     return app
 

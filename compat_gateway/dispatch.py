@@ -14,6 +14,7 @@ from grpc import aio
 from compat_gateway.errors import ErrorStyle, LegacyError, rpc_error_response, scrub, wrap
 from compat_gateway.inbound import Inbound, InputError
 from compat_gateway.routes.table import Route
+from compat_gateway.timing import waiting_on_service
 from gaia_services.runtime.interceptors import NOT_AUTHENTICATED
 
 __all__ = ["SSE_HEADERS", "endpoint_for"]
@@ -51,17 +52,20 @@ async def _call(route: Route, inbound: Inbound) -> Response:
     settings = inbound.shim.settings
     try:
         if not (route.sse or route.streaming):
-            reply = await rpc(message, metadata=inbound.metadata(), timeout=settings.request_timeout_s)
+            with waiting_on_service():
+                reply = await rpc(message, metadata=inbound.metadata(), timeout=settings.request_timeout_s)
             assert route.render is not None
             return _as_response(route.render(reply, inbound), route)
         if route.sse is None:
             call = rpc(message, metadata=inbound.metadata(), timeout=settings.request_timeout_s)
-            messages = [m async for m in _rest(call)]
+            with waiting_on_service():
+                messages = [m async for m in _rest(call)]
             assert route.render is not None
             return _as_response(route.render(messages, inbound), route)
         call = rpc(message, metadata=inbound.metadata())
         try:
-            first = await asyncio.wait_for(call.read(), settings.stream_idle_timeout_s)
+            with waiting_on_service():
+                first = await asyncio.wait_for(call.read(), settings.stream_idle_timeout_s)
         except TimeoutError:
             call.cancel()
             return JSONResponse({"detail": f"Service {route.service} unavailable"}, status_code=503)

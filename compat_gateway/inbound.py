@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from fastapi import Request
 from pydantic import BaseModel, ValidationError
 
+from compat_gateway.errors import LegacyError
 from compat_gateway.ratelimit import client_key
 from gaia_services.runtime.calls import new_request_id
 from gaia_services.runtime.principal import Credentials
@@ -66,7 +67,15 @@ class Inbound:
     async def json(self) -> Any:
         """The parsed body, or None when there is none; malformed JSON is a 422, never a 500."""
         if not self._read:
-            raw = await self.request.body()
+            limit = self.shim.settings.max_body_bytes
+            chunks: list[bytes] = []
+            size = 0
+            async for chunk in self.request.stream():
+                size += len(chunk)
+                if size > limit:
+                    raise LegacyError(413, {"detail": "Request body too large"})
+                chunks.append(chunk)
+            raw = b"".join(chunks)
             self._read = True
             if raw.strip():
                 try:

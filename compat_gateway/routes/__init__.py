@@ -6,7 +6,7 @@ them into the one table, in the order the router matches them.
 
 from __future__ import annotations
 
-from compat_gateway.routes import asset, auth, catalogue, chat, local, personas
+from compat_gateway.routes import asset, auth, catalogue, chat, conversations, local, personas
 from compat_gateway.routes.table import Route
 
 __all__ = ["ROUTES", "Route"]
@@ -15,6 +15,7 @@ ROUTES: tuple[Route, ...] = (
     *local.ROUTES,
     *auth.ROUTES,
     *chat.ROUTES,
+    *conversations.ROUTES,
     *personas.ROUTES,
     *catalogue.ROUTES,
     *asset.ROUTES,

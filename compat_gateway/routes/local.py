@@ -1,10 +1,13 @@
-"""Routes the shim answers itself: health, the API root, v0.2 info, the calculator."""
+"""Routes the shim answers itself: health, the API root, v0.2 info, metrics, the calculator."""
 
 from __future__ import annotations
 
 import asyncio
 from datetime import datetime
 from typing import Any
+
+from fastapi import Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from compat_gateway.errors import ErrorStyle, LegacyError
 from compat_gateway.inbound import Inbound
@@ -125,6 +128,12 @@ async def v02_health(inbound: Inbound) -> dict[str, Any]:
     return {"status": "healthy", "version": "0.2"}
 
 
+async def prometheus_metrics(inbound: Inbound) -> Response:
+    """The shim's own counters and latency histograms in the Prometheus text format."""
+    registry = inbound.request.app.state.metrics.registry
+    return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+
+
 async def calculator_add(inbound: Inbound) -> dict[str, Any]:
     body = await inbound.json_object()
     a, b = body.get("a", 0), body.get("b", 0)
@@ -152,6 +161,7 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/", "root", local=api_root, auth=False, summary="API root (60 per minute)"),
     Route("GET", "/api/v0.2/", "v02_info", local=v02_info, auth=False, summary="v0.2 API information"),
     Route("GET", "/api/v0.2/health", "v02_health", local=v02_health, auth=False, summary="v0.2 health"),
+    Route("GET", "/metrics", "metrics", local=prometheus_metrics, auth=False, summary="Prometheus metrics"),
     Route(
         "POST",
         "/calculator/add",

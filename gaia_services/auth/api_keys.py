@@ -31,6 +31,13 @@ class ApiKeyRecord:
     email: str
     scopes: tuple[str, ...]
     expires_at: datetime | None
+    rate_limit: int | None = None  # permissions {"rate_limit_per_minute": N}
+
+
+def _rate_limit(permissions: object) -> int | None:
+    data = json.loads(permissions) if isinstance(permissions, str) else permissions
+    value = data.get("rate_limit_per_minute") if isinstance(data, dict) else None
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None
 
 
 def _scopes(permissions: object) -> tuple[str, ...]:
@@ -65,4 +72,11 @@ class ApiKeyStore:
             email=row["email"],
             scopes=_scopes(row["permissions"]),
             expires_at=row["expires_at"],
+            rate_limit=_rate_limit(row["permissions"]),
+        )
+
+    async def touch(self, key_id: str) -> None:
+        """Record a use (callers throttle this: it is not meant to run on every request)."""
+        await self._pool.execute(
+            "UPDATE api_keys SET last_used_at = (now() AT TIME ZONE 'utc') WHERE id::text = $1", key_id
         )

@@ -2,48 +2,166 @@
 
 No credentials, or an invalid JWT without a key → ``CredentialsRejected`` (401); a key that is unknown,
 revoked or expired → ``CredentialsForbidden`` (403, "Could not validate credentials").
+
+A JWT is checked locally (signature, ``aud``, ``exp``: expiry is re-checked on every call, cache or not),
+then its session: one this service issued must exist and be live; one from elsewhere (a Supabase project
+sharing the secret) is refused only if a session of that id was revoked here. Results are cached
+(``cache.CredentialCache``); every successful authentication counts against the principal's rate limit.
 """
 
 from __future__ import annotations
 
+import hashlib
+import time
+from collections.abc import Awaitable, Callable
+from datetime import UTC
+
 from gaia_services.auth.api_keys import ApiKeyStore
+from gaia_services.auth.cache import CachedIdentity, CredentialCache
+from gaia_services.auth.limits import SlidingWindow
 from gaia_services.auth.tokens import TokenError, TokenSigner
-from gaia_services.runtime.errors import CredentialsForbidden, CredentialsRejected
+from gaia_services.runtime.errors import CredentialsForbidden, CredentialsRejected, RateLimited
 from gaia_services.runtime.interceptors import NOT_AUTHENTICATED
 from gaia_services.runtime.principal import AuthType, Credentials, Principal
 
-__all__ = ["BAD_CREDENTIALS", "LocalAuthenticator"]
+__all__ = ["BAD_CREDENTIALS", "LocalAuthenticator", "SessionStatus"]
 
 BAD_CREDENTIALS = "Could not validate credentials"
 
+#: session id → True (live), False (revoked), None (unknown here).
+SessionStatus = Callable[[str], Awaitable[bool | None]]
+
+
+def _digest(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
 
 class LocalAuthenticator:
-    def __init__(self, *, signer: TokenSigner, keys: ApiKeyStore) -> None:
+    def __init__(
+        self,
+        *,
+        signer: TokenSigner,
+        keys: ApiKeyStore,
+        session_status: SessionStatus | None = None,
+        cache: CredentialCache | None = None,
+        limiter: SlidingWindow | None = None,
+        rate_limit_per_minute: int = 0,
+        last_used_interval_s: float = 60.0,
+    ) -> None:
         self._signer = signer
         self._keys = keys
+        self._session_status = session_status
+        self._cache = cache or CredentialCache(client=None, prefix="", ttl_s=0, local_ttl_s=0.0)
+        self._limiter = limiter
+        self._rate_limit = rate_limit_per_minute
+        self._last_used_interval_s = last_used_interval_s
+        self._touched: dict[str, float] = {}
+
+    @property
+    def cache(self) -> CredentialCache:
+        return self._cache
 
     async def authenticate(self, credentials: Credentials) -> Principal:
+        identity = await self.identify(credentials)
+        await self._count(identity)
+        if identity.principal.auth_type is AuthType.API_KEY:
+            await self._touch(identity.principal.api_key_id)
+        return identity.principal
+
+    async def identify(self, credentials: Credentials) -> CachedIdentity:
+        """Who the credentials belong to (no rate limit counted)."""
         if credentials.jwt:
-            try:
-                claims = self._signer.verify(credentials.jwt)
-            except TokenError:
-                pass
-            else:
-                return Principal(
-                    user_id=claims.user_id,
-                    auth_type=AuthType.JWT,
-                    email=claims.email,
-                    session_id=claims.session_id,
-                )
+            identity = await self._from_jwt(credentials.jwt)
+            if identity is not None:
+                return identity
         if credentials.api_key:
-            record = await self._keys.find_active(credentials.api_key)
-            if record is None:
+            identity = await self._from_key(credentials.api_key)
+            if identity is None:
                 raise CredentialsForbidden(BAD_CREDENTIALS)
-            return Principal(
+            return identity
+        raise CredentialsRejected(NOT_AUTHENTICATED)
+
+    async def _from_jwt(self, token: str) -> CachedIdentity | None:
+        try:
+            claims = self._signer.verify(token)
+        except TokenError:
+            return None
+        digest = _digest(token)
+        cached, revoked = await self._cache.lookup("jwt", digest, session_id=claims.session_id)
+        if revoked:
+            return None
+        if cached is not None:
+            return cached
+        if self._session_status is not None:
+            if claims.session_id:
+                status = await self._session_status(claims.session_id)
+                if status is False or (status is None and claims.ours):
+                    return None
+            elif claims.ours:
+                return None
+        identity = CachedIdentity(
+            principal=Principal(
+                user_id=claims.user_id, auth_type=AuthType.JWT, email=claims.email, session_id=claims.session_id
+            ),
+            expires_at=float(claims.expires_at),
+        )
+        await self._cache.store("jwt", digest, identity)
+        return identity
+
+    async def _from_key(self, raw: str) -> CachedIdentity | None:
+        digest = _digest(raw)
+        cached, _ = await self._cache.lookup("api_key", digest)
+        if cached is not None:
+            return cached
+        record = await self._keys.find_active(raw)
+        if record is None:
+            return None
+        identity = CachedIdentity(
+            principal=Principal(
                 user_id=record.user_id,
                 auth_type=AuthType.API_KEY,
                 email=record.email,
                 api_key_id=record.id,
                 scopes=record.scopes,
-            )
-        raise CredentialsRejected(NOT_AUTHENTICATED)
+            ),
+            rate_limit=record.rate_limit,
+            # api_keys.expires_at is naive UTC
+            expires_at=record.expires_at.replace(tzinfo=UTC).timestamp() if record.expires_at else None,
+        )
+        await self._cache.store("api_key", digest, identity)
+        return identity
+
+    async def _count(self, identity: CachedIdentity) -> None:
+        if self._limiter is None:
+            return
+        limit = identity.rate_limit or self._rate_limit
+        if limit <= 0:
+            return
+        p = identity.principal
+        bucket = f"key:{p.api_key_id}" if p.auth_type is AuthType.API_KEY else f"user:{p.user_id}"
+        decision = await self._limiter.hit(bucket, limit=limit)
+        if not decision.allowed:
+            raise RateLimited(f"Rate limit exceeded: {limit} per 1 minute", retry_after_s=decision.retry_after_s)
+
+    async def _touch(self, key_id: str) -> None:
+        """Keep last_used_at roughly current: at most one write per key per interval, across replicas."""
+        now = time.monotonic()
+        if now - self._touched.get(key_id, -1e9) < self._last_used_interval_s:
+            return
+        if len(self._touched) > 50_000:
+            self._touched.clear()
+        self._touched[key_id] = now
+        client = self._cache.redis
+        if client is not None:
+            try:
+                first = await client.set(
+                    f"{self._cache.prefix}auth:key_used:{key_id}", "1",
+                    ex=max(1, int(self._last_used_interval_s)), nx=True,
+                )
+            except Exception as exc:  # Redis failing must not fail the request
+                self._cache.redis_failed(exc)
+                first = True
+            if not first:
+                return
+        await self._keys.touch(key_id)
+

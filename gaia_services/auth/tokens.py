@@ -8,9 +8,10 @@ from dataclasses import dataclass
 
 import jwt
 
-__all__ = ["AccessClaims", "TokenError", "TokenSigner"]
+__all__ = ["ISSUER", "AccessClaims", "TokenError", "TokenSigner"]
 
 _AUDIENCE = "authenticated"
+ISSUER = "gaia"
 
 
 class TokenError(Exception):
@@ -23,6 +24,7 @@ class AccessClaims:
     email: str
     session_id: str
     expires_at: int
+    ours: bool = False  # issued by this service (``iss: gaia``), so its session must exist here
 
 
 class TokenSigner:
@@ -45,18 +47,21 @@ class TokenSigner:
             "iat": issued,
             "exp": expires,
             "session_id": session_id,
+            "iss": ISSUER,
             "jti": uuid.uuid4().hex,
         }
         return jwt.encode(claims, self._secret, algorithm="HS256"), expires
 
-    def verify(self, token: str) -> AccessClaims:
+    def verify(self, token: str, *, allow_expired: bool = False) -> AccessClaims:
+        """The claims of a token we (or a Supabase project sharing the secret) signed; ``allow_expired``
+        only for revoking its session at logout."""
         try:
             claims = jwt.decode(
                 token,
                 self._secret,
                 algorithms=["HS256"],
                 audience=_AUDIENCE,
-                options={"require": ["exp", "sub", "aud"]},
+                options={"require": ["exp", "sub", "aud"], "verify_exp": not allow_expired},
             )
         except jwt.PyJWTError as exc:
             raise TokenError(str(exc)) from exc
@@ -65,4 +70,5 @@ class TokenSigner:
             email=str(claims.get("email", "")),
             session_id=str(claims.get("session_id", "")),
             expires_at=int(claims["exp"]),
+            ours=claims.get("iss") == ISSUER,
         )

@@ -159,3 +159,37 @@ async def test_shutdown_stops_everything_within_ten_seconds(infra: Infra, tmp_pa
         alive = [pid for pid in pids if psutil.pid_exists(pid) and psutil.Process(pid).status() != "zombie"]
         assert alive == []
         assert not (tmp_path / "run" / "mesh.json").exists()
+
+
+async def test_every_response_reports_the_shims_own_overhead(http: aiohttp.ClientSession) -> None:
+    async with http.get("/api/v0.2/health") as response:
+        overhead = float(response.headers["x-gaia-overhead-ms"])
+    assert 0.0 <= overhead < 1000.0
+
+
+async def test_metrics_count_requests_by_route(http: aiohttp.ClientSession) -> None:
+    async with http.get("/api/v0.2/health"):
+        pass
+    async with http.get("/metrics") as response:
+        text = await response.text()
+    assert response.status == 200
+    series = 'gaia_shim_requests_total{method="GET",route="/api/v0.2/health",status="200"}'
+    line = next(row for row in text.splitlines() if row.startswith(series))
+    assert float(line.rsplit(" ", 1)[1]) >= 1.0
+
+
+async def test_oversized_bodies_are_refused_with_413(http: aiohttp.ClientSession) -> None:
+    big = b'{"a":"' + b"x" * 2_000_000 + b'"}'
+    async with http.post(
+        "/calculator/add", data=big, headers={"Content-Type": "application/json"}
+    ) as response:
+        assert response.status == 413
+        assert await response.json() == {"detail": "Request body too large"}
+
+
+async def test_malformed_json_is_422_not_500(http: aiohttp.ClientSession) -> None:
+    async with http.post(
+        "/calculator/add", data=b'{"a": 1,', headers={"Content-Type": "application/json"}
+    ) as r:
+        assert r.status == 422
+        assert (await r.json())["detail"][0]["type"] == "json_invalid"

@@ -1,0 +1,1 @@
+"""Renderers: RPC replies → the legacy JSON shapes (presentation only, no business logic)."""

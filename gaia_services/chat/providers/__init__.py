@@ -1,0 +1,15 @@
+"""LLM providers behind one interface: Anthropic, OpenAI, OpenAI-compatible servers, the built-in model."""
+
+from __future__ import annotations
+
+from gaia_services.chat.providers.base import (
+    ChatProvider,
+    Prompt,
+    ProviderError,
+    ProviderEvent,
+    StreamEnd,
+    TextDelta,
+    Turn,
+)
+
+__all__ = ["ChatProvider", "Prompt", "ProviderError", "ProviderEvent", "StreamEnd", "TextDelta", "Turn"]
