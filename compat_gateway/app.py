@@ -12,6 +12,7 @@ from fastapi.middleware.gzip import GZipMiddleware
 from compat_gateway.dispatch import endpoint_for
 from compat_gateway.errors import install_error_handlers
 from compat_gateway.middleware import ShimMetrics, ShimMiddleware
+from compat_gateway.openapi import build_openapi
 from compat_gateway.routes import ROUTES
 from compat_gateway.shim import open_shim
 from gaia_services.runtime.logs import configure_logging
@@ -48,6 +49,8 @@ def build_app(settings: Settings) -> FastAPI:
     )
     app.add_middleware(ShimMiddleware, metrics=metrics, max_body_bytes=settings.max_body_bytes)
     install_error_handlers(app)
+    document = build_openapi(ROUTES, title=app.title, version=app.version)
+    app.openapi = lambda: document  # type: ignore[method-assign]
     return app
 
 

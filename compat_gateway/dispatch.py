@@ -7,6 +7,7 @@ import inspect
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
+import grpc
 from fastapi import Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
 from grpc import aio
@@ -19,6 +20,7 @@ from gaia_services.runtime.interceptors import NOT_AUTHENTICATED
 
 __all__ = ["SSE_HEADERS", "endpoint_for"]
 
+KEEPALIVE_HEADER = "x-gaia-sse-keepalive"
 SSE_HEADERS = {"Cache-Control": "no-cache", "Connection": "keep-alive", "X-Accel-Buffering": "no"}
 SSE_MEDIA_TYPE = "text/event-stream; charset=utf-8"
 
@@ -29,18 +31,65 @@ def _as_response(result: Any, route: Route) -> Response:
     return JSONResponse(result, status_code=route.status_code)
 
 
-async def _rest(call: Any) -> AsyncIterator[Any]:
-    while (message := await call.read()) is not aio.EOF:
+async def _rest(call: Any, idle_timeout_s: float | None = None) -> AsyncIterator[Any]:
+    """The remaining messages of a server stream; silence longer than ``idle_timeout_s`` ends it as
+    DEADLINE_EXCEEDED (the renderer turns that into the format's error event)."""
+    while True:
+        try:
+            message = await asyncio.wait_for(call.read(), idle_timeout_s)
+        except TimeoutError:
+            call.cancel()
+            raise aio.AioRpcError(
+                grpc.StatusCode.DEADLINE_EXCEEDED,
+                aio.Metadata(),
+                aio.Metadata(),
+                details="Stream idle timeout",
+            ) from None
+        if message is aio.EOF:
+            return
         yield message
+
+
+def _keepalive_interval(inbound: Inbound) -> float | None:
+    """Opt-in SSE comments while the stream is idle (``X-Gaia-SSE-Keepalive: <seconds>``); off by default,
+    since naive legacy parsers choke on comment lines."""
+    raw = inbound.request.headers.get(KEEPALIVE_HEADER, "")
+    try:
+        seconds = float(raw)
+    except ValueError:
+        return None
+    return max(1.0, seconds) if seconds > 0 else None
 
 
 async def _relay(route: Route, first: Any, call: Any, inbound: Inbound) -> AsyncIterator[bytes]:
     """Relay the stream as it arrives; when the client goes away, cancel the RPC (and so the provider)."""
     assert route.sse is not None
+    idle = inbound.shim.settings.stream_idle_timeout_s
+    chunks = aiter(route.sse(first, _rest(call, idle), inbound))
+    interval = _keepalive_interval(inbound)
+    pending: asyncio.Future[bytes] | None = None
     try:
-        async for chunk in route.sse(first, _rest(call), inbound):
+        while True:
+            if interval is None:
+                try:
+                    yield await anext(chunks)
+                except StopAsyncIteration:
+                    return
+                continue
+            pending = pending or asyncio.ensure_future(anext(chunks))
+            done, _ = await asyncio.wait((pending,), timeout=interval)
+            if not done:
+                yield b": keepalive\n\n"
+                continue
+            try:
+                chunk = pending.result()
+            except StopAsyncIteration:
+                return
+            pending = None
             yield chunk
     finally:
+        if pending is not None:
+            pending.cancel()
         call.cancel()
 
 
@@ -50,14 +99,15 @@ async def _call(route: Route, inbound: Inbound) -> Response:
     message = await built if inspect.isawaitable(built) else built
     rpc = getattr(inbound.shim.stubs[route.service], route.rpc)
     settings = inbound.shim.settings
+    timeout = settings.long_request_timeout_s if route.deadline == "long" else settings.request_timeout_s
     try:
         if not (route.sse or route.streaming):
             with waiting_on_service():
-                reply = await rpc(message, metadata=inbound.metadata(), timeout=settings.request_timeout_s)
+                reply = await rpc(message, metadata=inbound.metadata(), timeout=timeout)
             assert route.render is not None
             return _as_response(route.render(reply, inbound), route)
         if route.sse is None:
-            call = rpc(message, metadata=inbound.metadata(), timeout=settings.request_timeout_s)
+            call = rpc(message, metadata=inbound.metadata(), timeout=timeout)
             with waiting_on_service():
                 messages = [m async for m in _rest(call)]
             assert route.render is not None

@@ -11,6 +11,7 @@ import asyncpg
 
 from gaia_services.auth.accounts import Accounts
 from gaia_services.auth.passwords import Passwords
+from gaia_services.auth.wiring import announce_key_revoked
 from gaia_services.runtime.errors import DomainError
 from gaia_services.settings import Settings
 
@@ -44,8 +45,9 @@ def _users_create(settings: Settings, args: argparse.Namespace) -> int:
 def _keys_create(settings: Settings, args: argparse.Namespace) -> int:
     async def action(accounts: Accounts) -> None:
         user_id = await accounts.user_id_for(args.email)
-        issued = await accounts.create_key(user_id=user_id, name=args.name, scopes=tuple(args.scope or ()),
-                                           expires_in_days=args.expires_days)
+        issued = await accounts.create_key(
+            user_id=user_id, name=args.name, scopes=tuple(args.scope or ()), expires_in_days=args.expires_days
+        )
         print(f"key id {issued.info.id}\n{issued.raw}\n(shown once: store it now)")
 
     return asyncio.run(_with_accounts(settings, action))
@@ -55,29 +57,36 @@ def _keys_list(settings: Settings, args: argparse.Namespace) -> int:
     async def action(accounts: Accounts) -> None:
         for key in await accounts.list_keys(user_id=await accounts.user_id_for(args.email)):
             state = "active" if key.is_active else "revoked"
-            print(f"{key.id}  {key.key_prefix}…  {state:<8} {key.name}  expires={key.expires_at}  "
-                  f"last_used={key.last_used_at}")
+            print(
+                f"{key.id}  {key.key_prefix}…  {state:<8} {key.name}  expires={key.expires_at}  "
+                f"last_used={key.last_used_at}"
+            )
 
     return asyncio.run(_with_accounts(settings, action))
 
 
 def _keys_revoke(settings: Settings, args: argparse.Namespace) -> int:
     async def action(accounts: Accounts) -> None:
-        await accounts.revoke_key(key_id=args.key_id)
+        revoked = await accounts.revoke_key(key_id=args.key_id)
+        await announce_key_revoked(settings, revoked)  # every replica stops accepting it at once
         print(f"revoked {args.key_id}")
 
     return asyncio.run(_with_accounts(settings, action))
 
 
 def add_account_commands(commands: Any) -> None:
-    users = commands.add_parser("users", help="manage users").add_subparsers(dest="users_command", required=True)
+    users = commands.add_parser("users", help="manage users").add_subparsers(
+        dest="users_command", required=True
+    )
     create = users.add_parser("create", help="create a user (email confirmed)")
     create.add_argument("--email", required=True)
     create.add_argument("--password", help="prompted for when omitted")
     create.add_argument("--name")
     create.set_defaults(handler=_users_create)
 
-    keys = commands.add_parser("keys", help="manage API keys").add_subparsers(dest="keys_command", required=True)
+    keys = commands.add_parser("keys", help="manage API keys").add_subparsers(
+        dest="keys_command", required=True
+    )
     kcreate = keys.add_parser("create", help="create an API key for a user (printed once)")
     kcreate.add_argument("--email", required=True)
     kcreate.add_argument("--name", default="cli")

@@ -61,6 +61,7 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("ALLOWED_ORIGINS", "GAIA_ALLOWED_ORIGINS"),
     )
     request_timeout_s: float = 30.0
+    long_request_timeout_s: float = 300.0  # routes of the "long" class (asset generation)
     max_body_bytes: int = 1_048_576
     stream_idle_timeout_s: float = 60.0
     health_probe_timeout_s: float = 2.0

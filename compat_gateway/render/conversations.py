@@ -1,4 +1,4 @@
-"""Conversations and messages in the December shapes (``/api/v1/conversations*``, ``/api/v0.3/conversations``)."""
+"""Conversations and messages in the December shapes (``/api/v1/conversations*``, ``/api/v0.3/...``)."""
 
 from __future__ import annotations
 
@@ -61,8 +61,12 @@ def deleted(reply: chat_pb2.DeleteConversationResponse, inbound: Inbound) -> Res
 
 
 def v03_list(reply: chat_pb2.ListConversationsResponse, inbound: Inbound) -> dict[str, Any]:
-    return {"conversations": [{"conversation_id": item.id, "title": item.title,
-                               "created_at": naive_iso(item.created_at)} for item in reply.conversations]}
+    return {
+        "conversations": [
+            {"conversation_id": item.id, "title": item.title, "created_at": naive_iso(item.created_at)}
+            for item in reply.conversations
+        ]
+    }
 
 
 def created_v03(reply: chat_pb2.CreateConversationResponse, inbound: Inbound) -> dict[str, Any]:

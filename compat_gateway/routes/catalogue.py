@@ -1,9 +1,239 @@
-"""Routes of the catalogue area (rows of the one route table)."""
+"""Routes of the catalogue area: providers, models and performance under ``/api/v0.2``.
+
+Fixed paths come before the ``{provider}`` / ``{model_id}`` paths that would otherwise shadow them.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
+from gaia.chat.v1 import chat_pb2
+from pydantic import BaseModel
+
+from compat_gateway.inbound import Inbound
+from compat_gateway.render import catalogue as render
+from compat_gateway.render import performance
 from compat_gateway.routes.table import Route
 
 __all__ = ["ROUTES"]
 
-ROUTES: tuple[Route, ...] = ()
+_PROVIDERS = "/api/v0.2/providers"
+_MODELS = "/api/v0.2/models"
+_PERFORMANCE = "/api/v0.2/performance"
+
+
+class ModelsQuery(BaseModel):
+    provider: str | None = None
+    capability: str | None = None
+
+
+class StagesQuery(BaseModel):
+    limit: int = 100
+
+
+def _capability(name: str) -> int:
+    """A legacy capability name as the enum; an unknown name becomes UNSPECIFIED, which no model has."""
+    return dict(chat_pb2.ModelCapability.items()).get(f"MODEL_CAPABILITY_{name.upper()}", 0)
+
+
+def _models(inbound: Inbound) -> chat_pb2.ListModelsRequest:
+    query: ModelsQuery = inbound.query_model
+    request = chat_pb2.ListModelsRequest(provider=query.provider or "")
+    if query.capability is not None:
+        request.capabilities.append(_capability(query.capability))  # type: ignore[arg-type]
+    return request
+
+
+def _provider_id(inbound: Inbound) -> str:
+    return inbound.path_params["provider"]
+
+
+def _performance(inbound: Inbound) -> chat_pb2.GetPerformanceRequest:
+    query = inbound.query_model
+    limit = query.limit if isinstance(query, StagesQuery) else 0
+    return chat_pb2.GetPerformanceRequest(stage_sample_limit=max(limit, 0))
+
+
+def _row(  # noqa: PLR0917 (one table row per call)
+    method: str,
+    path: str,
+    name: str,
+    rpc: str,
+    build: Callable[[Inbound], Any],
+    render_: Callable[[Any, Inbound], Any],
+    *,
+    query: type[BaseModel] | None = None,
+    summary: str = "",
+) -> Route:
+    return Route(
+        method, path, name, service="chat", rpc=rpc, build=build, render=render_, query=query, summary=summary
+    )
+
+
+ROUTES: tuple[Route, ...] = (
+    _row(
+        "GET",
+        _PROVIDERS,
+        "v02_providers",
+        "ListProviders",
+        lambda i: chat_pb2.ListProvidersRequest(),
+        render.provider_list,
+        summary="LLM providers with their health",
+    ),
+    _row(
+        "GET",
+        f"{_PROVIDERS}/health",
+        "v02_providers_health",
+        "GetProviderHealth",
+        lambda i: chat_pb2.GetProviderHealthRequest(),
+        render.provider_health,
+        summary="Health of every provider, from recent calls",
+    ),
+    _row(
+        "GET",
+        f"{_PROVIDERS}/stats",
+        "v02_providers_stats",
+        "GetProviderStats",
+        lambda i: chat_pb2.GetProviderStatsRequest(),
+        render.provider_stats,
+        summary="Request, token, cost and error statistics per provider",
+    ),
+    _row(
+        "GET",
+        f"{_PROVIDERS}/{{provider}}",
+        "v02_provider",
+        "GetProvider",
+        lambda i: chat_pb2.GetProviderRequest(provider_id=_provider_id(i)),
+        render.provider_one,
+        summary="One provider",
+    ),
+    _row(
+        "GET",
+        f"{_PROVIDERS}/{{provider}}/models",
+        "v02_provider_models",
+        "ListProviderModels",
+        lambda i: chat_pb2.ListProviderModelsRequest(provider_id=_provider_id(i)),
+        render.provider_models,
+        summary="One provider's models with pricing",
+    ),
+    _row(
+        "GET",
+        f"{_PROVIDERS}/{{provider}}/health",
+        "v02_provider_health",
+        "GetProviderHealth",
+        lambda i: chat_pb2.GetProviderHealthRequest(provider_id=_provider_id(i)),
+        render.provider_health,
+        summary="One provider's health",
+    ),
+    _row(
+        "GET",
+        f"{_PROVIDERS}/{{provider}}/stats",
+        "v02_provider_stats",
+        "GetProviderStats",
+        lambda i: chat_pb2.GetProviderStatsRequest(provider_id=_provider_id(i)),
+        render.provider_stats,
+        summary="One provider's statistics",
+    ),
+    _row(
+        "GET",
+        _MODELS,
+        "v02_models",
+        "ListModels",
+        _models,
+        render.model_list,
+        query=ModelsQuery,
+        summary="Catalogue models (filters: provider, capability)",
+    ),
+    _row(
+        "GET",
+        f"{_MODELS}/capabilities",
+        "v02_models_capabilities",
+        "ListModels",
+        lambda i: chat_pb2.ListModelsRequest(),
+        render.model_capabilities,
+        summary="Models by capability",
+    ),
+    _row(
+        "GET",
+        f"{_MODELS}/priorities",
+        "v02_models_priorities",
+        "ListModels",
+        lambda i: chat_pb2.ListModelsRequest(),
+        render.model_priorities,
+        summary="Models ranked per priority",
+    ),
+    _row(
+        "GET",
+        f"{_MODELS}/contexts",
+        "v02_models_contexts",
+        "ListModels",
+        lambda i: chat_pb2.ListModelsRequest(),
+        render.model_contexts,
+        summary="Context windows of the models",
+    ),
+    _row(
+        "GET",
+        f"{_MODELS}/{{model_id}}",
+        "v02_model",
+        "GetModel",
+        lambda i: chat_pb2.GetModelRequest(model_id=i.path_params["model_id"]),
+        render.model_detail,
+        summary="One model in detail",
+    ),
+    _row(
+        "GET",
+        f"{_PERFORMANCE}/summary",
+        "v02_performance_summary",
+        "GetPerformance",
+        _performance,
+        performance.summary,
+        summary="Request counts and response times since the last reset",
+    ),
+    _row(
+        "GET",
+        f"{_PERFORMANCE}/providers",
+        "v02_performance_providers",
+        "GetPerformance",
+        _performance,
+        performance.providers,
+        summary="Measured performance per provider",
+    ),
+    _row(
+        "GET",
+        f"{_PERFORMANCE}/stages",
+        "v02_performance_stages",
+        "GetPerformance",
+        _performance,
+        performance.stages,
+        query=StagesQuery,
+        summary="Time spent per stage of request handling",
+    ),
+    _row(
+        "GET",
+        f"{_PERFORMANCE}/live",
+        "v02_performance_live",
+        "GetPerformance",
+        _performance,
+        performance.live,
+        summary="Requests in flight and process metrics",
+    ),
+    _row(
+        "GET",
+        f"{_PERFORMANCE}/health",
+        "v02_performance_health",
+        "GetPerformance",
+        _performance,
+        performance.health,
+        summary="Performance health and alerts",
+    ),
+    _row(
+        "DELETE",
+        f"{_PERFORMANCE}/reset",
+        "v02_performance_reset",
+        "ResetPerformance",
+        lambda i: chat_pb2.ResetPerformanceRequest(),
+        performance.reset,
+        summary="Reset the performance measurements (all replicas)",
+    ),
+)

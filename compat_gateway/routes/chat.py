@@ -1,9 +1,456 @@
-"""Routes of the chat area (rows of the one route table)."""
+"""Routes of the chat area: ``/api/v0.2/chat*``, ``/api/v1/chat*``, ``/api/v0.3/chat`` and the
+OpenAI-compatible ``/v1/chat/completions`` and ``/v1/models`` (rows of the one route table).
+"""
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
+from typing import Annotated, Any, Literal
+
+from gaia.chat.v1 import chat_pb2
+from grpc import aio
+from pydantic import BaseModel, Field
+
+from compat_gateway.errors import ErrorStyle, LegacyError, rpc_error_response
+from compat_gateway.inbound import Inbound, InputError
+from compat_gateway.render import chat as render
+from compat_gateway.render import openai_door
 from compat_gateway.routes.table import Route
 
 __all__ = ["ROUTES"]
 
-ROUTES: tuple[Route, ...] = ()
+NonEmpty = Annotated[str, Field(min_length=1)]
+
+
+class V02ChatBody(BaseModel):
+    message: NonEmpty
+    model: str | None = None
+    conversation_id: str | None = None
+
+
+class V1ChatBody(BaseModel):
+    """The reference's ``ChatRequest`` (its validation kept; ``model`` and ``conversation_id`` now used)."""
+
+    message: NonEmpty
+    stream: bool = False
+    provider: Literal["claude", "openai", "gemini", "mistral"] | None = None
+    activity: str = "generic"
+    persona_id: str = "default"
+    model: str | None = None
+    auto_select_model: bool | None = None
+    force_provider: bool = True
+    force_model_override: bool | None = None
+    enable_fallback: bool | None = None
+    priority: Literal["speed", "quality", "balanced", "vr", "cost"] | None = None
+    context_type: (
+        Literal["greeting", "conversation", "technical", "creative", "vr", "emergency", "multimodal"] | None
+    ) = None
+    max_response_time_ms: int | None = None
+    required_capabilities: list[str] | None = None
+    conversation_id: str | None = None
+    response_format: str | None = None
+
+
+class CacheQuery(BaseModel):
+    cache_type: str
+    user_id: str | None = None
+    activity: str | None = None
+
+
+# -- requests -------------------------------------------------------------------------------------------
+
+
+def _v02_chat(inbound: Inbound) -> chat_pb2.StreamChatRequest:
+    body: V02ChatBody = inbound.body_model
+    conversation = body.conversation_id or ""
+    return chat_pb2.StreamChatRequest(
+        message=body.message,
+        model=body.model or "",
+        provider="" if body.model else "claude",  # the v0.2 door's default: Anthropic's configured model
+        conversation_id=conversation,
+        history_mode=chat_pb2.HISTORY_MODE_CONVERSATION if conversation else chat_pb2.HISTORY_MODE_NONE,
+        use_current_persona=True,
+    )
+
+
+def _v1_chat(inbound: Inbound) -> chat_pb2.StreamChatRequest:
+    body: V1ChatBody = inbound.body_model
+    request = chat_pb2.StreamChatRequest(
+        message=body.message,
+        model=body.model or "",
+        conversation_id=body.conversation_id or "",
+        history_mode=chat_pb2.HISTORY_MODE_USER_DEFAULT,
+        use_current_persona=True,
+        stream=body.stream,
+    )
+    if body.enable_fallback is not None:
+        request.enable_fallback = body.enable_fallback
+    return request
+
+
+async def _v03_chat(inbound: Inbound) -> chat_pb2.StreamChatRequest:
+    body = await inbound.json_object()
+    message = body.get("message")
+    if not isinstance(message, str) or not message:
+        kind, text = (
+            ("string_type", "Input should be a valid string")
+            if not isinstance(message, str)
+            else ("string_too_short", "String should have at least 1 character")
+        )
+        raise InputError([{"type": kind, "loc": ["body", "message"], "msg": text, "input": message}])
+    conversation = body.get("conversation_id")
+    return chat_pb2.StreamChatRequest(
+        message=message,
+        model=str(body.get("model") or ""),
+        conversation_id=conversation if isinstance(conversation, str) else "",
+        history_mode=chat_pb2.HISTORY_MODE_CONVERSATION,
+        use_current_persona=True,
+        stream=bool(body.get("stream")),
+    )
+
+
+def _empty(message: Any) -> Any:
+    return lambda inbound: message
+
+
+# -- the variants of one door, chosen per request ----------------------------------------------------------
+
+_V1_JSON = Route(
+    "POST",
+    "/api/v1/chat",
+    "v1_chat_json",
+    service="chat",
+    rpc="StreamChat",
+    build=_v1_chat,
+    render=render.v1_json,
+    streaming=True,
+)
+_V1_OPENAI = dataclasses.replace(_V1_JSON, name="v1_chat_openai", render=render.v1_openai_json)
+_V1_SSE = dataclasses.replace(_V1_JSON, name="v1_chat_sse", render=None, streaming=False, sse=render.v1_sse)
+_V03_JSON = Route(
+    "POST",
+    "/api/v0.3/chat",
+    "v03_chat_json",
+    service="chat",
+    rpc="StreamChat",
+    build=_v03_chat,
+    render=render.v03_json,
+    streaming=True,
+    errors=ErrorStyle.PLAIN,
+)
+_V03_SSE = dataclasses.replace(
+    _V03_JSON, name="v03_chat_sse", render=None, streaming=False, sse=render.v03_sse
+)
+
+
+async def _serve(route: Route, inbound: Inbound) -> Any:
+    from compat_gateway.dispatch import _call  # late: dispatch imports the route table
+
+    return await _call(route, inbound)
+
+
+async def v1_chat(inbound: Inbound) -> Any:
+    body: V1ChatBody = inbound.body_model
+    if body.stream:
+        return await _serve(_V1_SSE, inbound)
+    wants_openai = (
+        body.response_format or inbound.request.headers.get("x-response-format", "")
+    ).lower() == "openai"
+    return await _serve(_V1_OPENAI if wants_openai else _V1_JSON, inbound)
+
+
+async def v03_chat(inbound: Inbound) -> Any:
+    body = await inbound.json_object()
+    if "message" not in body:
+        raise LegacyError(400, {"error": "Missing required field: message"})
+    return await _serve(_V03_SSE if body.get("stream") is True else _V03_JSON, inbound)
+
+
+# -- side routes ------------------------------------------------------------------------------------------
+
+
+def _v02_status(reply: chat_pb2.GetChatStatusResponse, inbound: Inbound) -> dict[str, Any]:
+    return {"message_count": reply.message_count, "has_history": reply.has_history, "api_version": "0.2"}
+
+
+def _v1_status(reply: chat_pb2.GetChatStatusResponse, inbound: Inbound) -> dict[str, Any]:
+    return {"message_count": reply.message_count, "has_history": reply.has_history}
+
+
+def _cache_stats(reply: chat_pb2.GetCacheStatusResponse) -> dict[str, Any]:
+    return {
+        "persona_cache_entries": reply.persona_cache_entries,
+        "tools_cache_entries": reply.tools_cache_entries,
+        "persona_cache_keys": list(reply.persona_cache_keys),
+        "tools_cache_keys": list(reply.tools_cache_keys),
+    }
+
+
+def _cache_query(inbound: Inbound) -> chat_pb2.InvalidateCacheRequest:
+    query: CacheQuery = inbound.query_model
+    return chat_pb2.InvalidateCacheRequest(
+        cache_type=query.cache_type, user_id=query.user_id or "", activity=query.activity or ""
+    )
+
+
+def _invalidated(reply: chat_pb2.InvalidateCacheResponse, inbound: Inbound) -> dict[str, Any]:
+    return {
+        "status": "success",
+        "cache_type": reply.cache_type,
+        "invalidated_user": reply.invalidated_user if reply.HasField("invalidated_user") else None,
+        "invalidated_activity": reply.invalidated_activity
+        if reply.HasField("invalidated_activity")
+        else None,
+        "timestamp": render.now(),
+    }
+
+
+async def v02_stream_status(inbound: Inbound) -> Any:
+    """Chat status and cache status together (two RPCs, one legacy body)."""
+    stub, metadata = inbound.shim.stubs["chat"], inbound.metadata()
+    timeout = inbound.shim.settings.request_timeout_s
+    try:
+        status, cache = await asyncio.gather(
+            stub.GetChatStatus(chat_pb2.GetChatStatusRequest(), metadata=metadata, timeout=timeout),
+            stub.GetCacheStatus(chat_pb2.GetCacheStatusRequest(), metadata=metadata, timeout=timeout),
+        )
+    except aio.AioRpcError as exc:
+        return rpc_error_response(exc, service="chat", style=ErrorStyle.WRAPPED)
+    return {
+        "status": "ready",
+        "performance_mode": "optimized",
+        "message_count": status.message_count,
+        "has_history": status.has_history,
+        "cache_status": _cache_stats(cache),
+        "capabilities": {
+            "sse_streaming": True,
+            "model_selection": True,
+            "cache_optimization": True,
+            "parallel_fetching": True,
+        },
+        "timestamp": render.now(),
+    }
+
+
+_STREAM_MODELS: list[dict[str, Any]] = [
+    {
+        "model_id": "claude-3-haiku-20240307",
+        "name": "Claude 3 Haiku",
+        "provider": "anthropic",
+        "avg_ttft_ms": 800,
+        "quality_score": 8.5,
+        "vr_suitable": True,
+    },
+    {
+        "model_id": "gpt-4o-mini",
+        "name": "GPT-4o Mini",
+        "provider": "openai",
+        "avg_ttft_ms": 1200,
+        "quality_score": 9.0,
+        "vr_suitable": False,
+    },
+]
+
+
+def _stream_models(reply: Any, inbound: Inbound) -> dict[str, Any]:
+    return {
+        "models": _STREAM_MODELS,
+        "default_selection": "intelligent",
+        "selection_criteria": [
+            "message_content",
+            "activity_context",
+            "user_preferences",
+            "performance_requirements",
+        ],
+    }
+
+
+def _stream_models_performance(reply: Any, inbound: Inbound) -> dict[str, Any]:
+    models = [{k: v for k, v in m.items() if k != "provider"} for m in _STREAM_MODELS]
+    by_ttft = sorted(models, key=lambda m: m["avg_ttft_ms"])
+    by_quality = sorted(models, key=lambda m: -m["quality_score"])
+    return {
+        "all_models": models,
+        "rankings": {
+            "fastest_ttft": [
+                {"rank": i + 1, "model": m["name"], "ttft_ms": m["avg_ttft_ms"]}
+                for i, m in enumerate(by_ttft)
+            ],
+            "highest_quality": [
+                {"rank": i + 1, "model": m["name"], "quality": m["quality_score"]}
+                for i, m in enumerate(by_quality)
+            ],
+            "vr_suitable": [
+                {"model": m["name"], "ttft_ms": m["avg_ttft_ms"]} for m in models if m["vr_suitable"]
+            ],
+        },
+        "recommendations": {
+            "vr_best": "claude-3-haiku-20240307",
+            "quality_best": "gpt-4o-mini",
+            "balanced": "claude-3-haiku-20240307",
+            "emergency": "claude-3-haiku-20240307",
+        },
+    }
+
+
+def _rpc(method: str, path: str, name: str, rpc: str, request: Any, result: Any, **extra: Any) -> Route:  # noqa: PLR0917
+    return Route(method, path, name, service="chat", rpc=rpc, build=_empty(request), render=result, **extra)
+
+
+_V02 = "/api/v0.2/chat"
+
+ROUTES: tuple[Route, ...] = (
+    Route(
+        "POST",
+        _V02,
+        "v02_chat",
+        service="chat",
+        rpc="StreamChat",
+        body=V02ChatBody,
+        build=_v02_chat,
+        render=render.v02_json,
+        streaming=True,
+        errors=ErrorStyle.PLAIN,
+        summary="Chat (one JSON answer)",
+    ),
+    Route(
+        "POST",
+        f"{_V02}/stream",
+        "v02_chat_stream",
+        service="chat",
+        rpc="StreamChat",
+        body=V02ChatBody,
+        build=_v02_chat,
+        sse=render.v02_sse,
+        errors=ErrorStyle.PLAIN,
+        summary="Chat, streamed as SSE",
+    ),
+    _rpc(
+        "GET",
+        f"{_V02}/status",
+        "v02_chat_status",
+        "GetChatStatus",
+        chat_pb2.GetChatStatusRequest(),
+        _v02_status,
+    ),
+    _rpc(
+        "DELETE",
+        f"{_V02}/history",
+        "v02_chat_history",
+        "ClearHistory",
+        chat_pb2.ClearHistoryRequest(),
+        lambda r, i: {"status": "success", "message": "Chat history cleared", "api_version": "0.2"},
+    ),
+    _rpc(
+        "POST",
+        f"{_V02}/reload-prompt",
+        "v02_chat_reload_prompt",
+        "ReloadPrompt",
+        chat_pb2.ReloadPromptRequest(),
+        lambda r, i: {
+            "status": "success",
+            "message": "System prompt reloaded successfully",
+            "api_version": "0.2",
+        },
+    ),
+    Route(
+        "POST",
+        f"{_V02}/stream/cache/invalidate",
+        "v02_stream_cache_invalidate",
+        service="chat",
+        rpc="InvalidateCache",
+        query=CacheQuery,
+        build=_cache_query,
+        render=_invalidated,
+    ),
+    _rpc(
+        "GET",
+        f"{_V02}/stream/cache/status",
+        "v02_stream_cache_status",
+        "GetCacheStatus",
+        chat_pb2.GetCacheStatusRequest(),
+        lambda r, i: {"cache_stats": _cache_stats(r), "timestamp": render.now()},
+    ),
+    Route("GET", f"{_V02}/stream/status", "v02_stream_status", local=v02_stream_status),
+    _rpc(
+        "DELETE",
+        f"{_V02}/stream/history",
+        "v02_stream_history",
+        "ClearHistory",
+        chat_pb2.ClearHistoryRequest(),
+        lambda r, i: {
+            "status": "success",
+            "message": "Streaming chat history cleared",
+            "timestamp": render.now(),
+        },
+    ),
+    _rpc(
+        "GET",
+        f"{_V02}/stream/models",
+        "v02_stream_models",
+        "GetCacheStatus",
+        chat_pb2.GetCacheStatusRequest(),
+        _stream_models,
+    ),
+    _rpc(
+        "GET",
+        f"{_V02}/stream/models/performance",
+        "v02_stream_models_performance",
+        "GetCacheStatus",
+        chat_pb2.GetCacheStatusRequest(),
+        _stream_models_performance,
+    ),
+    Route("POST", "/api/v1/chat", "v1_chat", local=v1_chat, body=V1ChatBody, summary="Legacy chat"),
+    Route(
+        "POST",
+        "/api/v1/chat/completions",
+        "v1_chat_completions",
+        local=v1_chat,
+        body=V1ChatBody,
+        summary="Legacy chat (same as /api/v1/chat)",
+    ),
+    _rpc(
+        "GET",
+        "/api/v1/chat/status",
+        "v1_chat_status",
+        "GetChatStatus",
+        chat_pb2.GetChatStatusRequest(),
+        _v1_status,
+    ),
+    _rpc(
+        "DELETE",
+        "/api/v1/chat/history",
+        "v1_chat_history",
+        "ClearHistory",
+        chat_pb2.ClearHistoryRequest(),
+        lambda r, i: {"status": "success"},
+    ),
+    _rpc(
+        "POST",
+        "/api/v1/chat/reload-prompt",
+        "v1_chat_reload_prompt",
+        "ReloadPrompt",
+        chat_pb2.ReloadPromptRequest(),
+        lambda r, i: {"status": "success", "message": "System prompt reloaded successfully"},
+    ),
+    Route(
+        "POST", "/api/v0.3/chat", "v03_chat", local=v03_chat, errors=ErrorStyle.PLAIN, summary="December chat"
+    ),
+    Route(
+        "POST",
+        "/v1/chat/completions",
+        "openai_chat_completions",
+        local=openai_door.chat_completions,
+        auth=False,
+        summary="OpenAI-compatible chat completions",
+    ),
+    Route(
+        "GET",
+        "/v1/models",
+        "openai_models",
+        local=openai_door.models,
+        auth=False,
+        summary="OpenAI-compatible model list",
+    ),
+)

@@ -1,4 +1,4 @@
-"""Routes of the conversations area: the December ``/api/v1/conversations*`` and ``/api/v0.3/conversations``."""
+"""Routes of the conversations area: December's ``/api/v1/conversations*`` and ``/api/v0.3/conversations``."""
 
 from __future__ import annotations
 
@@ -24,8 +24,16 @@ async def _create(inbound: Inbound) -> chat_pb2.CreateConversationRequest:
     if title is None:
         title = ""
     if not isinstance(title, str):
-        raise InputError([{"type": "string_type", "loc": ["body", "title"], "msg": "Input should be a valid string",
-                           "input": title}])
+        raise InputError(
+            [
+                {
+                    "type": "string_type",
+                    "loc": ["body", "title"],
+                    "msg": "Input should be a valid string",
+                    "input": title,
+                }
+            ]
+        )
     return chat_pb2.CreateConversationRequest(title=title)
 
 
@@ -45,25 +53,96 @@ def _delete(inbound: Inbound) -> chat_pb2.DeleteConversationRequest:
     return chat_pb2.DeleteConversationRequest(conversation_id=inbound.path_params["conversation_id"])
 
 
-def _row(method: str, path: str, name: str, rpc: str, build: Callable[[Inbound], Any],
-         render_: Callable[[Any, Inbound], Any], *, status: int = 200, summary: str = "") -> Route:
-    return Route(method, path, name, service="chat", rpc=rpc, build=build, render=render_,
-                 errors=ErrorStyle.PLAIN, status_code=status, summary=summary)
+def _row(  # noqa: PLR0917 (one table row per call)
+    method: str,
+    path: str,
+    name: str,
+    rpc: str,
+    build: Callable[[Inbound], Any],
+    render_: Callable[[Any, Inbound], Any],
+    *,
+    status: int = 200,
+    summary: str = "",
+) -> Route:
+    return Route(
+        method,
+        path,
+        name,
+        service="chat",
+        rpc=rpc,
+        build=build,
+        render=render_,
+        errors=ErrorStyle.PLAIN,
+        status_code=status,
+        summary=summary,
+    )
 
 
 ROUTES: tuple[Route, ...] = (
-    _row("POST", _V1, "v1_conversations_create", "CreateConversation", _create, render.conversation, status=201,
-         summary="Create a conversation"),
-    _row("GET", _V1, "v1_conversations_list", "ListConversations", _list, render.conversation_list,
-         summary="List the caller's conversations, most recently updated first"),
-    _row("GET", _V1 + "/{conversation_id}", "v1_conversations_get", "GetConversation", _get, render.conversation,
-         summary="One conversation"),
-    _row("GET", _V1 + "/{conversation_id}/messages", "v1_conversations_messages", "ListMessages", _messages,
-         render.message_list, summary="A conversation's messages, oldest first"),
-    _row("DELETE", _V1 + "/{conversation_id}", "v1_conversations_delete", "DeleteConversation", _delete,
-         render.deleted, status=204, summary="Delete a conversation"),
-    _row("GET", _V03, "v03_conversations_list", "ListConversations", _list, render.v03_list,
-         summary="List the caller's conversations (v0.3)"),
-    _row("POST", _V03, "v03_conversations_create", "CreateConversation", _create, render.created_v03, status=201,
-         summary="Create a conversation (v0.3)"),
+    _row(
+        "POST",
+        _V1,
+        "v1_conversations_create",
+        "CreateConversation",
+        _create,
+        render.conversation,
+        status=201,
+        summary="Create a conversation",
+    ),
+    _row(
+        "GET",
+        _V1,
+        "v1_conversations_list",
+        "ListConversations",
+        _list,
+        render.conversation_list,
+        summary="List the caller's conversations, most recently updated first",
+    ),
+    _row(
+        "GET",
+        _V1 + "/{conversation_id}",
+        "v1_conversations_get",
+        "GetConversation",
+        _get,
+        render.conversation,
+        summary="One conversation",
+    ),
+    _row(
+        "GET",
+        _V1 + "/{conversation_id}/messages",
+        "v1_conversations_messages",
+        "ListMessages",
+        _messages,
+        render.message_list,
+        summary="A conversation's messages, oldest first",
+    ),
+    _row(
+        "DELETE",
+        _V1 + "/{conversation_id}",
+        "v1_conversations_delete",
+        "DeleteConversation",
+        _delete,
+        render.deleted,
+        status=204,
+        summary="Delete a conversation",
+    ),
+    _row(
+        "GET",
+        _V03,
+        "v03_conversations_list",
+        "ListConversations",
+        _list,
+        render.v03_list,
+        summary="List the caller's conversations (v0.3)",
+    ),
+    _row(
+        "POST",
+        _V03,
+        "v03_conversations_create",
+        "CreateConversation",
+        _create,
+        render.created_v03,
+        status=201,
+        summary="Create a conversation (v0.3)",
+    ),
 )

@@ -45,3 +45,5 @@ class Route:
     errors: ErrorStyle = ErrorStyle.WRAPPED
     status_code: int = 200
     summary: str = ""
+    response: type[BaseModel] | None = None  # the 200 body's schema, for /openapi.json
+    deadline: str = "default"  # "default" (GAIA_REQUEST_TIMEOUT_S) or "long" (GAIA_LONG_REQUEST_TIMEOUT_S)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from gaia_services.asset.pricing import PricingModel, ProviderPrice
 from gaia_services.runtime.errors import InvalidArgument
@@ -55,42 +56,68 @@ def estimate(
 ) -> Estimate:
     if price is None:
         raise InvalidArgument("Valid provider required")
-    base = {"provider": price.provider, "operation": operation, "quantity": quantity, "model": price.model}
+    base: dict[str, Any] = {
+        "provider": price.provider,
+        "operation": operation,
+        "quantity": quantity,
+        "model": price.model,
+    }
     match price.model:
         case PricingModel.TIER_BASED:
             cost = price.image_cost(quality)
-            return Estimate(**base, cost_per_unit=cost, total_cost=cost * quantity,
-                            tier_fee=price.tiers[0].monthly_fee)
+            return Estimate(
+                **base, cost_per_unit=cost, total_cost=cost * quantity, tier_fee=price.tiers[0].monthly_fee
+            )
         case PricingModel.CREDIT_BASED:
             credits = price.credits_for(operation)
-            return Estimate(**base, credits_per_operation=credits, total_credits=credits * quantity,
-                            estimated_cost=(credits * quantity) * price.cost_per_credit)
+            return Estimate(
+                **base,
+                credits_per_operation=credits,
+                total_credits=credits * quantity,
+                estimated_cost=(credits * quantity) * price.cost_per_credit,
+            )
         case PricingModel.PER_IMAGE:
             cost = price.image_cost(quality)
             return Estimate(**base, cost_per_unit=cost, total_cost=cost * quantity)
         case PricingModel.TOKEN_BASED:
             input_cost = (tokens * price.input_cost_per_1k) / 1000
             output_cost = (tokens * 0.5 * price.output_cost_per_1k) / 1000
-            return Estimate(**base, input_cost=input_cost, output_cost=output_cost,
-                            total_cost=input_cost + output_cost, tokens_estimated=tokens)
+            return Estimate(
+                **base,
+                input_cost=input_cost,
+                output_cost=output_cost,
+                total_cost=input_cost + output_cost,
+                tokens_estimated=tokens,
+            )
     raise InvalidArgument("Valid provider required")
 
 
-def compare(entries: Iterable[ProviderPrice], *, operation: str, quantity: int = 1,
-            quality: str = "standard") -> list[Comparison]:
-    """Per-image providers for ``image_generation``, token-based ones (1,000 tokens) for ``text_completion``."""
+def compare(
+    entries: Iterable[ProviderPrice], *, operation: str, quantity: int = 1, quality: str = "standard"
+) -> list[Comparison]:
+    """Per-image providers for ``image_generation``; token-based ones (1,000 tokens) for ``text_completion``.
+
+    Rows are sorted by total cost, cheapest first."""
     rows: list[Comparison] = []
     for price in entries:
         if price.model is PricingModel.PER_IMAGE and operation == "image_generation":
             cost = price.image_cost(quality)
-            rows.append(Comparison(provider=price.provider, model=price.model, cost_per_unit=cost,
-                                   total_cost=cost * quantity))
+            rows.append(
+                Comparison(
+                    provider=price.provider, model=price.model, cost_per_unit=cost, total_cost=cost * quantity
+                )
+            )
         elif price.model is PricingModel.TOKEN_BASED and operation == "text_completion":
             tokens = 1000
             input_cost = (tokens * price.input_cost_per_1k) / 1000
             output_cost = (tokens * 0.5 * price.output_cost_per_1k) / 1000
-            rows.append(Comparison(provider=price.provider, model=price.model,
-                                   cost_per_1k_tokens=input_cost + output_cost,
-                                   total_cost=(input_cost + output_cost) * quantity))
+            rows.append(
+                Comparison(
+                    provider=price.provider,
+                    model=price.model,
+                    cost_per_1k_tokens=input_cost + output_cost,
+                    total_cost=(input_cost + output_cost) * quantity,
+                )
+            )
     rows.sort(key=lambda row: row.total_cost)
     return rows

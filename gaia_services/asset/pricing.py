@@ -1,7 +1,8 @@
 """The pricing catalogue: how each provider charges, as configuration (the reference's tables by default).
 
-Entries use the reference's JSON shape (``{"model": "tier_based", "tiers": [...]}`` ...), so a pricing file or a
-``pricing_overrides`` row can replace any provider's entry. ``PricingBook`` holds the loaded catalogue and
+Entries use the reference's JSON shape (``{"model": "tier_based", "tiers": [...]}`` ...), so a pricing file
+or a ``pricing_overrides`` row can replace any provider's entry. ``PricingBook`` holds the loaded
+catalogue and
 reloads it on demand.
 """
 
@@ -89,10 +90,27 @@ def default_catalogue() -> dict[str, dict[str, Any]]:
         "dalle": {
             "model": "tier_based",
             "tiers": [
-                {"name": "Tier 1", "monthly_fee": 5.00, **tier, "images_per_minute": 5, "monthly_limit": 15000},
-                {"name": "Tier 2", "monthly_fee": 50.00, **tier, "images_per_minute": 50, "monthly_limit": 150000},
-                {"name": "Tier 3", "monthly_fee": 500.00, **tier, "images_per_minute": 500,
-                 "monthly_limit": 1500000},
+                {
+                    "name": "Tier 1",
+                    "monthly_fee": 5.00,
+                    **tier,
+                    "images_per_minute": 5,
+                    "monthly_limit": 15000,
+                },
+                {
+                    "name": "Tier 2",
+                    "monthly_fee": 50.00,
+                    **tier,
+                    "images_per_minute": 50,
+                    "monthly_limit": 150000,
+                },
+                {
+                    "name": "Tier 3",
+                    "monthly_fee": 500.00,
+                    **tier,
+                    "images_per_minute": 500,
+                    "monthly_limit": 1500000,
+                },
             ],
         },
         "meshy": {
@@ -169,7 +187,9 @@ class PricingBook:
         old = {e.provider: e for e in self.entries}
         # Keep the old timestamp of entries that did not change, so last_updated means "last changed".
         self.entries = tuple(
-            _with_time(e, old[e.provider].last_updated) if e.provider in old and _same(old[e.provider], e) else e
+            _with_time(e, old[e.provider].last_updated)
+            if e.provider in old and _same(old[e.provider], e)
+            else e
             for e in fresh
         )
 

@@ -89,8 +89,15 @@ def find(totals: Iterable[ProviderTotals], provider: str) -> ProviderTotals | No
 def grand_total(totals: Iterable[ProviderTotals]) -> ProviderTotals:
     result = ProviderTotals(provider="")
     for t in totals:
-        result = result + ProviderTotals(provider="", cost=t.cost, requests=t.requests, tokens=t.tokens,
-                                         images=t.images, models=t.models, credits=t.credits)
+        result = result + ProviderTotals(
+            provider="",
+            cost=t.cost,
+            requests=t.requests,
+            tokens=t.tokens,
+            images=t.images,
+            models=t.models,
+            credits=t.credits,
+        )
     return result
 
 
@@ -146,36 +153,76 @@ class TokenUse:
 Limit = TierUse | CreditUse | DailyImages | TokenUse
 
 
-def limits(book: PricingBook, settings: AssetSettings, month: Sequence[ProviderTotals],
-           today: Sequence[ProviderTotals]) -> list[tuple[str, Limit]]:
-    """Each priced provider's use against the plan this deployment subscribes to, in catalogue order."""
+def limits(
+    book: PricingBook,
+    settings: AssetSettings,
+    month: Sequence[ProviderTotals],
+    today: Sequence[ProviderTotals],
+) -> list[tuple[str, Limit]]:
+    """Each priced provider's use against the plan this deployment subscribes to (legacy report order)."""
     out: list[tuple[str, Limit]] = []
-    for price in book.entries:
+    order = [name for name, _ in LEGACY_PROVIDERS]
+    for price in sorted(
+        book.entries, key=lambda e: order.index(e.provider) if e.provider in order else len(order)
+    ):
         used = find(month, price.provider) or ProviderTotals(provider=price.provider)
         match price.model:
             case PricingModel.TIER_BASED:
                 tier = next((t for t in price.tiers if t.name == settings.dalle_tier), price.tiers[0])
-                out.append((price.provider, TierUse(current_tier=tier.name, monthly_limit=tier.monthly_limit,
-                                                    used_this_month=used.images,
-                                                    rate_limit=tier.images_per_minute,
-                                                    monthly_fee=tier.monthly_fee, overage_cost=tier.standard_cost)))
+                out.append(
+                    (
+                        price.provider,
+                        TierUse(
+                            current_tier=tier.name,
+                            monthly_limit=tier.monthly_limit,
+                            used_this_month=used.images,
+                            rate_limit=tier.images_per_minute,
+                            monthly_fee=tier.monthly_fee,
+                            overage_cost=tier.standard_cost,
+                        ),
+                    )
+                )
             case PricingModel.CREDIT_BASED:
-                package = next((p for p in price.packages if p.name == settings.meshy_package),
-                               price.packages[0] if price.packages else None)
+                package = next(
+                    (p for p in price.packages if p.name == settings.meshy_package),
+                    price.packages[0] if price.packages else None,
+                )
                 if package is not None:
-                    out.append((price.provider, CreditUse(
-                        current_package=package.name, credit_limit=package.credits,
-                        credits_used=int(used.credits), auto_renewal=settings.auto_payment,
-                        package_cost=package.cost)))
+                    out.append(
+                        (
+                            price.provider,
+                            CreditUse(
+                                current_package=package.name,
+                                credit_limit=package.credits,
+                                credits_used=int(used.credits),
+                                auto_renewal=settings.auto_payment,
+                                package_cost=package.cost,
+                            ),
+                        )
+                    )
             case PricingModel.PER_IMAGE:
                 day = find(today, price.provider) or ProviderTotals(provider=price.provider)
-                out.append((price.provider, DailyImages(daily_limit=settings.stability_daily_limit,
-                                                        used_today=day.images,
-                                                        cost_per_image=price.standard_cost)))
+                out.append(
+                    (
+                        price.provider,
+                        DailyImages(
+                            daily_limit=settings.stability_daily_limit,
+                            used_today=day.images,
+                            cost_per_image=price.standard_cost,
+                        ),
+                    )
+                )
             case PricingModel.TOKEN_BASED:
-                out.append((price.provider, TokenUse(
-                    token_limit=settings.token_monthly_limit, tokens_used=used.tokens,
-                    cost_per_1k_tokens=round(price.input_cost_per_1k + price.output_cost_per_1k, 6))))
+                out.append(
+                    (
+                        price.provider,
+                        TokenUse(
+                            token_limit=settings.token_monthly_limit,
+                            tokens_used=used.tokens,
+                            cost_per_1k_tokens=round(price.input_cost_per_1k + price.output_cost_per_1k, 6),
+                        ),
+                    )
+                )
     return out
 
 
@@ -204,10 +251,13 @@ def alerts(rows: Sequence[tuple[str, Limit]]) -> list[Alert]:
     for provider, limit in rows:
         share = _share(limit)
         if share >= 1.0:
-            out.append(Alert("limit_exceeded", f"{provider} usage at {share * 100:.0f}% of its limit", "critical"))
+            out.append(
+                Alert("limit_exceeded", f"{provider} usage at {share * 100:.0f}% of its limit", "critical")
+            )
         elif share > 0.8:
-            out.append(Alert("approaching_limit", f"{provider} usage at {share * 100:.0f}% of its limit",
-                             "warning"))
+            out.append(
+                Alert("approaching_limit", f"{provider} usage at {share * 100:.0f}% of its limit", "warning")
+            )
     return out
 
 
@@ -240,8 +290,9 @@ def charges(rows: Sequence[tuple[str, Limit]], book: PricingBook, month: Sequenc
             overage += max(0, limit.credits_used - limit.credit_limit) * per_credit
     cost = sum((t.cost for t in month), Decimal(0))
     overage = min(overage, cost)
-    return Charges(subscription_fees=float(fees), usage_charges=float(cost - overage),
-                   overage_charges=float(overage))
+    return Charges(
+        subscription_fees=float(fees), usage_charges=float(cost - overage), overage_charges=float(overage)
+    )
 
 
 def projected(bill: Charges, period: Period, now: datetime) -> float:
@@ -266,17 +317,26 @@ def suggestions(book: PricingBook, month: Sequence[ProviderTotals]) -> list[Sugg
     if dalle and stability and images and images.images:
         saving = images.images * (dalle.image_cost("standard") - stability.image_cost("standard"))
         if saving > 0:
-            out.append(Suggestion("Route standard-quality images to Stability", round(saving, 2),
-                                  "Stability charges less per standard image than DALL-E"))
+            out.append(
+                Suggestion(
+                    "Route standard-quality images to Stability",
+                    round(saving, 2),
+                    "Stability charges less per standard image than DALL-E",
+                )
+            )
     gpt, claude = book.get("openai_gpt"), book.get("claude")
     text = find(month, "openai_gpt")
     if gpt and claude and text and text.cost:
         rate_gpt = gpt.input_cost_per_1k + 0.5 * gpt.output_cost_per_1k
         rate_claude = claude.input_cost_per_1k + 0.5 * claude.output_cost_per_1k
         if rate_claude < rate_gpt:
-            out.append(Suggestion("Switch some text completion tasks to Claude for cost efficiency",
-                                  round(float(text.cost) * (1 - rate_claude / rate_gpt), 2),
-                                  "Claude has lower per-token costs for long-form content"))
+            out.append(
+                Suggestion(
+                    "Switch some text completion tasks to Claude for cost efficiency",
+                    round(float(text.cost) * (1 - rate_claude / rate_gpt), 2),
+                    "Claude has lower per-token costs for long-form content",
+                )
+            )
     return out
 
 

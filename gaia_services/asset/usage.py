@@ -34,8 +34,13 @@ LEGACY_PROVIDERS: tuple[tuple[str, str], ...] = (
     ("claude", "tokens"),
     ("openai_gpt", "tokens"),
 )
-_ALIASES = {"anthropic": "claude", "openai": "openai_gpt", "openai_dalle3": "dalle", "meshy_ai": "meshy",
-            "stability_ai": "stability"}
+_ALIASES = {
+    "anthropic": "claude",
+    "openai": "openai_gpt",
+    "openai_dalle3": "dalle",
+    "meshy_ai": "meshy",
+    "stability_ai": "stability",
+}
 
 
 def canonical_provider(name: str) -> str:
@@ -117,8 +122,15 @@ def _merge(rows: Sequence[asyncpg.Record]) -> list[ProviderTotals]:
     merged: dict[str, ProviderTotals] = {}
     for row in rows:
         name = canonical_provider(row["provider"])
-        totals = ProviderTotals(provider=name, cost=row["cost"], requests=row["requests"], tokens=row["tokens"],
-                                images=row["images"], models=row["models"], credits=row["credits"])
+        totals = ProviderTotals(
+            provider=name,
+            cost=row["cost"],
+            requests=row["requests"],
+            tokens=row["tokens"],
+            images=row["images"],
+            models=row["models"],
+            credits=row["credits"],
+        )
         merged[name] = merged[name] + totals if name in merged else totals
     return list(merged.values())
 
@@ -127,20 +139,38 @@ class UsageStore:
     def __init__(self, *, pool: asyncpg.Pool) -> None:
         self._pool = pool
 
-    async def record(self, record: UsageRecord, *, conn: asyncpg.Connection | None = None) -> str:
+    async def record(
+        self,
+        record: UsageRecord,
+        *,
+        conn: asyncpg.Connection | asyncpg.pool.PoolConnectionProxy | None = None,
+    ) -> str:
         usage_id = str(uuid.uuid4())
         query = """
-            INSERT INTO usage_records (id, user_id, provider, operation, model, tokens_in, tokens_out, images,
-                                       models_3d, credits, cost, latency_ms, conversation_id, request_id, status,
-                                       metadata, created_at)
+            INSERT INTO usage_records (id, user_id, provider, operation, model, tokens_in, tokens_out,
+                                       images, models_3d, credits, cost, latency_ms, conversation_id,
+                                       request_id, status, metadata, created_at)
             VALUES ($1, $2, $3, $4, NULLIF($5, ''), $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16::jsonb,
                     COALESCE($17, now()))
         """
         args = (
-            usage_id, record.user_id, record.provider, record.operation, record.model, record.tokens_in,
-            record.tokens_out, record.images, record.models_3d, Decimal(str(record.credits)), record.cost,
-            record.latency_ms, record.conversation_id, record.request_id, record.status,
-            json.dumps(dict(record.metadata)), record.occurred_at,
+            usage_id,
+            record.user_id,
+            record.provider,
+            record.operation,
+            record.model,
+            record.tokens_in,
+            record.tokens_out,
+            record.images,
+            record.models_3d,
+            Decimal(str(record.credits)),
+            record.cost,
+            record.latency_ms,
+            record.conversation_id,
+            record.request_id,
+            record.status,
+            json.dumps(dict(record.metadata)),
+            record.occurred_at,
         )
         if conn is not None:
             await conn.execute(query, *args)
@@ -169,6 +199,8 @@ class UsageStore:
              GROUP BY operation
              ORDER BY cost DESC, count DESC, operation
             """,
-            user_id, start, end,
+            user_id,
+            start,
+            end,
         )
         return [OperationTotals(operation=r["operation"], cost=r["cost"], count=r["count"]) for r in rows]

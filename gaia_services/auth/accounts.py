@@ -11,12 +11,13 @@ import asyncpg
 from gaia_services.auth.api_keys import generate_key, hash_key
 from gaia_services.runtime.errors import AlreadyExists, NotFound
 
-__all__ = ["Accounts", "ApiKeyInfo", "IssuedKey"]
+__all__ = ["Accounts", "ApiKeyInfo", "IssuedKey", "RevokedKey"]
 
 
 @dataclass(frozen=True, slots=True)
 class ApiKeyInfo:
     id: str
+    user_id: str
     name: str
     key_prefix: str
     scopes: tuple[str, ...]
@@ -34,11 +35,22 @@ class IssuedKey:
     raw: str
 
 
+@dataclass(frozen=True, slots=True)
+class RevokedKey:
+    """A key just revoked: ``key_hash`` lets caches forget it."""
+
+    info: ApiKeyInfo
+    key_hash: str
+
+
 def _info(row: asyncpg.Record) -> ApiKeyInfo:
-    permissions = json.loads(row["permissions"]) if isinstance(row["permissions"], str) else row["permissions"]
+    permissions = (
+        json.loads(row["permissions"]) if isinstance(row["permissions"], str) else row["permissions"]
+    )
     scopes = tuple(sorted(k for k, v in (permissions or {}).items() if v is True))
     return ApiKeyInfo(
         id=str(row["id"]),
+        user_id=str(row["user_id"]),
         name=row["name"] or "",
         key_prefix=row["key_prefix"] or "",
         scopes=scopes,
@@ -49,7 +61,9 @@ def _info(row: asyncpg.Record) -> ApiKeyInfo:
     )
 
 
-_KEY_COLUMNS = "id, name, key_prefix, permissions, is_active, revoked_at, created_at, expires_at, last_used_at"
+_KEY_COLUMNS = (
+    "id, user_id, name, key_prefix, permissions, is_active, revoked_at, created_at, expires_at, last_used_at"
+)
 
 
 class Accounts:
@@ -57,15 +71,19 @@ class Accounts:
         self._pool = pool
         self._env = env
 
-    async def create_user(self, *, email: str, password_hash: str | None, name: str = "",
-                          confirmed: bool = True) -> str:
+    async def create_user(
+        self, *, email: str, password_hash: str | None, name: str = "", confirmed: bool = True
+    ) -> str:
         try:
             user_id = await self._pool.fetchval(
                 """INSERT INTO users (email, name, password_hash, email_confirmed_at, user_metadata)
                    VALUES ($1, NULLIF($2, ''), $3, CASE WHEN $4 THEN now() AT TIME ZONE 'utc' END,
                            jsonb_build_object('name', $2::text))
                    RETURNING id""",
-                email.lower(), name, password_hash, confirmed,
+                email.lower(),
+                name,
+                password_hash,
+                confirmed,
             )
         except asyncpg.UniqueViolationError as exc:
             raise AlreadyExists("This email is already registered") from exc
@@ -77,31 +95,63 @@ class Accounts:
             raise NotFound(f"No user with email {email}")
         return str(user_id)
 
-    async def create_key(self, *, user_id: str, name: str, scopes: tuple[str, ...] = (),
-                         expires_in_days: int | None = None) -> IssuedKey:
-        raw = generate_key(self._env)
+    async def create_key(
+        self,
+        *,
+        user_id: str,
+        name: str,
+        scopes: tuple[str, ...] = (),
+        expires_in_days: int | None = None,
+        expires_at: datetime | None = None,
+        raw: str | None = None,
+    ) -> IssuedKey:
+        """A new key (``raw`` given: that exact key, e.g. a documented seed); expiry in naive UTC."""
+        raw = raw or generate_key(self._env)
         expires = (
-            datetime.now(UTC).replace(tzinfo=None) + timedelta(days=expires_in_days) if expires_in_days else None
+            datetime.now(UTC).replace(tzinfo=None) + timedelta(days=expires_in_days)
+            if expires_in_days
+            else None
         )
-        row = await self._pool.fetchrow(
-            f"""INSERT INTO api_keys (user_id, key_hash, key_prefix, name, permissions, expires_at)
-                VALUES ($1, $2, $3, $4, $5::jsonb, $6) RETURNING {_KEY_COLUMNS}""",
-            user_id, hash_key(raw), raw[: len(f"gaia_{self._env}_") + 4], name,
-            json.dumps({scope: True for scope in scopes}), expires,
-        )
+        if expires_at is not None:
+            expires = expires_at.astimezone(UTC).replace(tzinfo=None) if expires_at.tzinfo else expires_at
+        try:
+            row = await self._pool.fetchrow(
+                f"""INSERT INTO api_keys (user_id, key_hash, key_prefix, name, permissions, expires_at)
+                    VALUES ($1::uuid, $2, $3, $4, $5::jsonb, $6) RETURNING {_KEY_COLUMNS}""",
+                user_id,
+                hash_key(raw),
+                raw[: len(f"gaia_{self._env}_") + 4],
+                name,
+                json.dumps({scope: True for scope in scopes}),
+                expires,
+            )
+        except asyncpg.UniqueViolationError as exc:
+            raise AlreadyExists("This API key already exists") from exc
+        assert row is not None
         return IssuedKey(info=_info(row), raw=raw)
 
-    async def list_keys(self, *, user_id: str) -> list[ApiKeyInfo]:
+    async def list_keys(self, *, user_id: str, include_revoked: bool = True) -> list[ApiKeyInfo]:
         rows = await self._pool.fetch(
-            f"SELECT {_KEY_COLUMNS} FROM api_keys WHERE user_id = $1 ORDER BY created_at DESC", user_id
+            f"""SELECT {_KEY_COLUMNS} FROM api_keys
+                 WHERE user_id = $1::uuid AND ($2 OR (is_active AND revoked_at IS NULL))
+                 ORDER BY created_at DESC""",
+            user_id,
+            include_revoked,
         )
         return [_info(row) for row in rows]
 
-    async def revoke_key(self, *, key_id: str, user_id: str | None = None) -> None:
-        result = await self._pool.execute(
-            """UPDATE api_keys SET is_active = false, revoked_at = now() AT TIME ZONE 'utc'
-                WHERE id::text = $1 AND ($2::uuid IS NULL OR user_id = $2::uuid) AND revoked_at IS NULL""",
-            key_id, user_id,
-        )
-        if result.endswith(" 0"):
+    async def revoke_key(self, *, key_id: str, user_id: str | None = None) -> RevokedKey:
+        """Revoke an active key (of ``user_id`` when given); NotFound when there is no such live key."""
+        try:
+            row = await self._pool.fetchrow(
+                f"""UPDATE api_keys SET is_active = false, revoked_at = now() AT TIME ZONE 'utc'
+                     WHERE id::text = $1 AND ($2::uuid IS NULL OR user_id = $2::uuid) AND revoked_at IS NULL
+                 RETURNING {_KEY_COLUMNS}, key_hash""",
+                key_id,
+                user_id,
+            )
+        except asyncpg.DataError as exc:
+            raise NotFound(f"API key not found: {key_id}") from exc
+        if row is None:
             raise NotFound(f"API key not found: {key_id}")
+        return RevokedKey(info=_info(row), key_hash=row["key_hash"])

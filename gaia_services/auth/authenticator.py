@@ -101,7 +101,10 @@ class LocalAuthenticator:
                 return None
         identity = CachedIdentity(
             principal=Principal(
-                user_id=claims.user_id, auth_type=AuthType.JWT, email=claims.email, session_id=claims.session_id
+                user_id=claims.user_id,
+                auth_type=AuthType.JWT,
+                email=claims.email,
+                session_id=claims.session_id,
             ),
             expires_at=float(claims.expires_at),
         )
@@ -141,7 +144,9 @@ class LocalAuthenticator:
         bucket = f"key:{p.api_key_id}" if p.auth_type is AuthType.API_KEY else f"user:{p.user_id}"
         decision = await self._limiter.hit(bucket, limit=limit)
         if not decision.allowed:
-            raise RateLimited(f"Rate limit exceeded: {limit} per 1 minute", retry_after_s=decision.retry_after_s)
+            raise RateLimited(
+                f"Rate limit exceeded: {limit} per 1 minute", retry_after_s=decision.retry_after_s
+            )
 
     async def _touch(self, key_id: str) -> None:
         """Keep last_used_at roughly current: at most one write per key per interval, across replicas."""
@@ -155,8 +160,10 @@ class LocalAuthenticator:
         if client is not None:
             try:
                 first = await client.set(
-                    f"{self._cache.prefix}auth:key_used:{key_id}", "1",
-                    ex=max(1, int(self._last_used_interval_s)), nx=True,
+                    f"{self._cache.prefix}auth:key_used:{key_id}",
+                    "1",
+                    ex=max(1, int(self._last_used_interval_s)),
+                    nx=True,
                 )
             except Exception as exc:  # Redis failing must not fail the request
                 self._cache.redis_failed(exc)
@@ -164,4 +171,3 @@ class LocalAuthenticator:
             if not first:
                 return
         await self._keys.touch(key_id)
-

@@ -37,18 +37,28 @@ class CachedIdentity:
 
     def to_json(self) -> str:
         p = self.principal
-        return json.dumps({
-            "user_id": p.user_id, "auth_type": p.auth_type.value, "email": p.email, "api_key_id": p.api_key_id,
-            "session_id": p.session_id, "scopes": list(p.scopes), "rate_limit": self.rate_limit,
-            "expires_at": self.expires_at,
-        })
+        return json.dumps(
+            {
+                "user_id": p.user_id,
+                "auth_type": p.auth_type.value,
+                "email": p.email,
+                "api_key_id": p.api_key_id,
+                "session_id": p.session_id,
+                "scopes": list(p.scopes),
+                "rate_limit": self.rate_limit,
+                "expires_at": self.expires_at,
+            }
+        )
 
     @classmethod
     def from_json(cls, text: str) -> CachedIdentity:
         data: dict[str, Any] = json.loads(text)
         principal = Principal(
-            user_id=data["user_id"], auth_type=AuthType(data["auth_type"]), email=data.get("email", ""),
-            api_key_id=data.get("api_key_id", ""), session_id=data.get("session_id", ""),
+            user_id=data["user_id"],
+            auth_type=AuthType(data["auth_type"]),
+            email=data.get("email", ""),
+            api_key_id=data.get("api_key_id", ""),
+            session_id=data.get("session_id", ""),
             scopes=tuple(data.get("scopes") or ()),
         )
         return cls(principal=principal, rate_limit=data.get("rate_limit"), expires_at=data.get("expires_at"))
@@ -139,7 +149,9 @@ class CredentialCache:
         return len(doomed)
 
     # ----- the shared layer -----
-    async def lookup(self, kind: str, digest: str, *, session_id: str = "") -> tuple[CachedIdentity | None, bool]:
+    async def lookup(
+        self, kind: str, digest: str, *, session_id: str = ""
+    ) -> tuple[CachedIdentity | None, bool]:
         """(cached identity or None, whether ``session_id`` is marked revoked) in one round trip."""
         if (hit := self.local(kind, digest)) is not None:
             return hit, False
@@ -158,7 +170,7 @@ class CredentialCache:
             return None, True
         if cached is None:
             return None, False
-        identity = CachedIdentity.from_json(cached)
+        identity = CachedIdentity.from_json(str(cached))
         if not identity.live(time.time()):
             return None, False
         self._remember(kind, digest, identity)

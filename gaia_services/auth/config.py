@@ -20,6 +20,8 @@ class AuthSettings(BaseSettings):
     # Whether registration must be confirmed by mail; unset means on in prod, off in dev and test.
     require_confirmation: bool | None = None
     confirmation_ttl_s: int = 24 * 3600
+    # A new confirmation mail for one address at most this often.
+    resend_interval_s: int = 60
     # Base URL put in mailed links; empty means the shim's own address.
     public_url: str = ""
 

@@ -60,7 +60,8 @@ class SlidingWindow:
         base = f"{self._prefix}rl:{key}:"
         try:
             allowed, current, previous = await self._script(
-                keys=[f"{base}{index}", f"{base}{index - 1}"], args=[limit, f"{weight:.6f}", self._window_s, cost]
+                keys=[f"{base}{index}", f"{base}{index - 1}"],
+                args=[limit, f"{weight:.6f}", self._window_s, cost],
             )
         except _REDIS_ERRORS as exc:
             _log.warning("rate limiter unavailable, allowing: %s", type(exc).__name__)
@@ -68,12 +69,15 @@ class SlidingWindow:
         used = int(previous) * weight + int(current)
         if int(allowed):
             return Decision(True, limit, remaining=max(0, math.floor(limit - used)))
-        return Decision(False, limit, retry_after_s=self._retry_after(limit, int(current), int(previous), elapsed))
+        return Decision(
+            False, limit, retry_after_s=self._retry_after(limit, int(current), int(previous), elapsed)
+        )
 
     def _retry_after(self, limit: int, current: int, previous: int, elapsed: float) -> int:
         """Seconds until one more request fits: the previous window's weight decays, or the window turns."""
         if current < limit and previous > 0:
-            # previous * (1 - t / w) + current + 1 <= limit  →  t >= w * (1 - (limit - current - 1) / previous)
+            # previous * (1 - t / w) + current + 1 <= limit
+            #   →  t >= w * (1 - (limit - current - 1) / previous)
             needed = self._window_s * (1 - (limit - current - 1) / previous)
             if needed <= self._window_s:
                 return max(1, math.ceil(needed - elapsed))

@@ -59,7 +59,7 @@ class FileMailer:
 
 
 class SmtpMailer:
-    """Sends through an SMTP server (STARTTLS unless disabled); a copy also goes to the file mailer if given."""
+    """Sends through an SMTP server (STARTTLS unless disabled), in a worker thread."""
 
     def __init__(
         self,

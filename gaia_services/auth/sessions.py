@@ -11,6 +11,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 import asyncpg
 
@@ -62,12 +63,23 @@ class Sessions:
             await conn.execute(
                 """INSERT INTO refresh_tokens (token_hash, session_id, user_id, expires_at)
                    VALUES ($1, $2, $3::uuid, now() + $4::interval)""",
-                hash_token(raw), session_id, user_id, self._ttl,
+                hash_token(raw),
+                session_id,
+                user_id,
+                self._ttl,
             )
         return Rotation(session_id=str(session_id), user_id=user_id, refresh_token=raw)
 
     async def rotate(self, raw: str) -> Rotation:
         """Spend ``raw`` and issue its successor in the same family."""
+        try:
+            return await self._rotate(raw)
+        except RefreshTokenError as exc:
+            if exc.revoked_session:  # reuse: revoke the family (after the lookup's transaction rolled back)
+                await self.revoke(exc.revoked_session)
+            raise
+
+    async def _rotate(self, raw: str) -> Rotation:
         token_hash = hash_token(raw)
         async with self._pool.acquire() as conn, conn.transaction():
             row = await conn.fetchrow(
@@ -83,7 +95,6 @@ class Sessions:
             if row["session_revoked"] is not None:
                 raise RefreshTokenError(REVOKED)
             if row["used_at"] is not None or row["revoked_at"] is not None:
-                await self._revoke(conn, session_id)
                 raise RefreshTokenError(ALREADY_USED, revoked_session=session_id, user_id=user_id)
             if row["expired"]:
                 raise RefreshTokenError(EXPIRED)
@@ -92,13 +103,27 @@ class Sessions:
             await conn.execute(
                 """INSERT INTO refresh_tokens (token_hash, session_id, user_id, parent_hash, expires_at)
                    VALUES ($1, $2::uuid, $3::uuid, $4, now() + $5::interval)""",
-                hash_token(successor), session_id, user_id, token_hash, self._ttl,
+                hash_token(successor),
+                session_id,
+                user_id,
+                token_hash,
+                self._ttl,
             )
-            await conn.execute("UPDATE auth_sessions SET refreshed_at = now() WHERE id = $1::uuid", session_id)
+            await conn.execute(
+                "UPDATE auth_sessions SET refreshed_at = now() WHERE id = $1::uuid", session_id
+            )
         return Rotation(session_id=session_id, user_id=user_id, refresh_token=successor)
 
     async def session_of(self, raw: str) -> tuple[str, str]:
         """(session id, user id) of a live refresh token; a spent one revokes its family and is refused."""
+        try:
+            return await self._session_of(raw)
+        except RefreshTokenError as exc:
+            if exc.revoked_session:
+                await self.revoke(exc.revoked_session)
+            raise
+
+    async def _session_of(self, raw: str) -> tuple[str, str]:
         token_hash = hash_token(raw)
         async with self._pool.acquire() as conn, conn.transaction():
             row = await conn.fetchrow(
@@ -113,7 +138,6 @@ class Sessions:
             if row["session_revoked"] is not None:
                 raise RefreshTokenError(REVOKED)
             if row["used_at"] is not None or row["revoked_at"] is not None:
-                await self._revoke(conn, session_id)
                 raise RefreshTokenError(ALREADY_USED, revoked_session=session_id, user_id=user_id)
         return session_id, user_id
 
@@ -124,8 +148,10 @@ class Sessions:
 
     async def revoke_all(self, user_id: str, *, keep: str = "") -> list[str]:
         rows = await self._pool.fetch(
-            """SELECT id FROM auth_sessions WHERE user_id::text = $1 AND revoked_at IS NULL AND id::text <> $2""",
-            user_id, keep,
+            """SELECT id FROM auth_sessions
+                WHERE user_id::text = $1 AND revoked_at IS NULL AND id::text <> $2""",
+            user_id,
+            keep,
         )
         revoked = []
         for row in rows:
@@ -146,7 +172,7 @@ class Sessions:
         return None if row is None else bool(row["live"])
 
     @staticmethod
-    async def _revoke(conn: asyncpg.Connection, session_id: str) -> str | None:
+    async def _revoke(conn: Any, session_id: str) -> str | None:
         user_id = await conn.fetchval(
             """UPDATE auth_sessions SET revoked_at = now()
                 WHERE id::text = $1 AND revoked_at IS NULL RETURNING user_id""",

@@ -76,14 +76,20 @@ class Users:
             raise NotFound("User not found")
         return user
 
-    async def create(self, *, email: str, password_hash: str | None, name: str, confirmed: bool) -> UserRecord:
+    async def create(
+        self, *, email: str, password_hash: str | None, name: str, confirmed: bool
+    ) -> UserRecord:
         metadata = json.dumps({"name": name} if name else {})
         try:
             row = await self._pool.fetchrow(
                 f"""INSERT INTO users (email, name, password_hash, email_confirmed_at, user_metadata)
                     VALUES (lower($1), NULLIF($2, ''), $3, CASE WHEN $4 THEN now() END, $5::jsonb)
                     RETURNING {_COLUMNS}""",
-                email, name, password_hash, confirmed, metadata,
+                email,
+                name,
+                password_hash,
+                confirmed,
+                metadata,
             )
         except asyncpg.UniqueViolationError as exc:
             raise AlreadyExists("This email is already registered") from exc
@@ -109,7 +115,7 @@ class Users:
         return _record(row)
 
     async def update_profile(self, user_id: str, *, name: str | None, metadata: dict[str, Any]) -> UserRecord:
-        """Merge ``metadata`` into user_metadata (a None value removes the key); ``name`` also sets the column."""
+        """Merge ``metadata`` into user_metadata (None removes a key); ``name`` also sets the column."""
         user = await self.require(user_id)
         merged = dict(user.user_metadata)
         for key, value in metadata.items():
@@ -122,12 +128,18 @@ class Users:
             if not name:
                 merged.pop("name")
         row = await self._pool.fetchrow(
-            f"""UPDATE users SET name = CASE WHEN $2 THEN NULLIF($3, '') ELSE name END, user_metadata = $4::jsonb
+            f"""UPDATE users SET name = CASE WHEN $2 THEN NULLIF($3, '') ELSE name END,
+                                 user_metadata = $4::jsonb
                 WHERE id::text = $1 RETURNING {_COLUMNS}""",
-            user_id, name is not None, name or "", json.dumps(merged),
+            user_id,
+            name is not None,
+            name or "",
+            json.dumps(merged),
         )
         assert row is not None
         return _record(row)
 
     async def set_password(self, user_id: str, password_hash: str) -> None:
-        await self._pool.execute("UPDATE users SET password_hash = $2 WHERE id::text = $1", user_id, password_hash)
+        await self._pool.execute(
+            "UPDATE users SET password_hash = $2 WHERE id::text = $1", user_id, password_hash
+        )

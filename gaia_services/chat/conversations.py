@@ -134,28 +134,34 @@ class Conversations:
         row = await self._pool.fetchrow(
             f"""WITH c AS (INSERT INTO conversations (user_id, title) VALUES ($1, $2) RETURNING *)
                 SELECT {_COLUMNS} FROM c""",
-            uuid.UUID(user_id), _clean_title(title),
+            uuid.UUID(user_id),
+            _clean_title(title),
         )
         assert row is not None
         return _conversation(row)
 
-    async def list(self, *, user_id: str, include_default: bool = True,
-                   page: Page = Page()) -> tuple[list[ConversationRecord], int]:
+    async def listing(
+        self, *, user_id: str, include_default: bool = True, page: Page = Page()
+    ) -> tuple[list[ConversationRecord], int]:
         where = "c.user_id = $1 AND c.is_active" + ("" if include_default else " AND NOT c.is_default")
         paging, params = _paging(page, 2)
         async with self._pool.acquire() as conn:
-            total = await conn.fetchval(f"SELECT count(*) FROM conversations c WHERE {where}", uuid.UUID(user_id))
+            total = await conn.fetchval(
+                f"SELECT count(*) FROM conversations c WHERE {where}", uuid.UUID(user_id)
+            )
             rows = await conn.fetch(
                 f"""SELECT {_COLUMNS} FROM conversations c WHERE {where}
                      ORDER BY c.updated_at DESC, c.created_at DESC, c.id{paging}""",
-                uuid.UUID(user_id), *params,
+                uuid.UUID(user_id),
+                *params,
             )
         return [_conversation(row) for row in rows], int(total)
 
     async def get(self, *, user_id: str, conversation_id: str) -> ConversationRecord:
         row = await self._pool.fetchrow(
             f"SELECT {_COLUMNS} FROM conversations c WHERE c.id = $1 AND c.user_id = $2 AND c.is_active",
-            parse_id(conversation_id), uuid.UUID(user_id),
+            parse_id(conversation_id),
+            uuid.UUID(user_id),
         )
         if row is None:
             raise NotFound(NOT_FOUND)
@@ -166,7 +172,9 @@ class Conversations:
             f"""WITH c AS (UPDATE conversations SET title = $3
                             WHERE id = $1 AND user_id = $2 AND is_active RETURNING *)
                 SELECT {_COLUMNS} FROM c""",
-            parse_id(conversation_id), uuid.UUID(user_id), _clean_title(title),
+            parse_id(conversation_id),
+            uuid.UUID(user_id),
+            _clean_title(title),
         )
         if row is None:
             raise NotFound(NOT_FOUND)
@@ -177,28 +185,34 @@ class Conversations:
         deleted = await self._pool.fetchval(
             """UPDATE conversations SET is_active = false
                 WHERE id = $1 AND user_id = $2 AND is_active RETURNING id""",
-            parse_id(conversation_id), uuid.UUID(user_id),
+            parse_id(conversation_id),
+            uuid.UUID(user_id),
         )
         if deleted is None:
             raise NotFound(NOT_FOUND)
         return str(deleted)
 
-    async def messages(self, *, user_id: str, conversation_id: str,
-                       page: Page = Page()) -> tuple[list[MessageRecord], int]:
+    async def messages(
+        self, *, user_id: str, conversation_id: str, page: Page = Page()
+    ) -> tuple[list[MessageRecord], int]:
         """The messages of one of the user's active conversations, oldest first."""
         cid = parse_id(conversation_id)
         paging, params = _paging(page, 2)
         async with self._pool.acquire() as conn:
             owned = await conn.fetchval(
-                "SELECT 1 FROM conversations WHERE id = $1 AND user_id = $2 AND is_active", cid, uuid.UUID(user_id)
+                "SELECT 1 FROM conversations WHERE id = $1 AND user_id = $2 AND is_active",
+                cid,
+                uuid.UUID(user_id),
             )
             if owned is None:
                 raise NotFound(NOT_FOUND)
             total = await conn.fetchval("SELECT count(*) FROM chat_messages WHERE conversation_id = $1", cid)
             rows = await conn.fetch(
-                f"""SELECT id, conversation_id, role, content, model, provider, tokens_used, created_at, is_partial
+                f"""SELECT id, conversation_id, role, content, model, provider, tokens_used, created_at,
+                           is_partial
                       FROM chat_messages WHERE conversation_id = $1
                      ORDER BY created_at, seq{paging}""",
-                cid, *params,
+                cid,
+                *params,
             )
         return [_message(row) for row in rows], int(total)

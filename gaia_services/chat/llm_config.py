@@ -51,21 +51,29 @@ class LLMSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="GAIA_CHAT_", extra="ignore", frozen=True)
 
     anthropic_api_key: SecretStr | None = Field(
-        default=None, validation_alias=AliasChoices("ANTHROPIC_API_KEY", "GAIA_CHAT_ANTHROPIC_API_KEY"))
+        default=None, validation_alias=AliasChoices("ANTHROPIC_API_KEY", "GAIA_CHAT_ANTHROPIC_API_KEY")
+    )
     anthropic_base_url: str | None = Field(
-        default=None, validation_alias=AliasChoices("ANTHROPIC_BASE_URL", "GAIA_CHAT_ANTHROPIC_BASE_URL"))
+        default=None, validation_alias=AliasChoices("ANTHROPIC_BASE_URL", "GAIA_CHAT_ANTHROPIC_BASE_URL")
+    )
     openai_api_key: SecretStr | None = Field(
-        default=None, validation_alias=AliasChoices("OPENAI_API_KEY", "GAIA_CHAT_OPENAI_API_KEY"))
+        default=None, validation_alias=AliasChoices("OPENAI_API_KEY", "GAIA_CHAT_OPENAI_API_KEY")
+    )
     openai_base_url: str | None = Field(
-        default=None, validation_alias=AliasChoices("OPENAI_BASE_URL", "GAIA_CHAT_OPENAI_BASE_URL"))
+        default=None, validation_alias=AliasChoices("OPENAI_BASE_URL", "GAIA_CHAT_OPENAI_BASE_URL")
+    )
     compatible_servers: tuple[CompatibleServer, ...] = ()
 
     #: The model used when a request names none (and gives no provider hint). Unset: the first configured
     #: of claude-3-haiku-20240307 (Anthropic), gpt-4o-mini (OpenAI), else the built-in gaia-local.
     default_model: str | None = Field(
-        default=None, validation_alias=AliasChoices("DEFAULT_LLM_MODEL", "GAIA_CHAT_DEFAULT_MODEL"))
+        default=None, validation_alias=AliasChoices("DEFAULT_LLM_MODEL", "GAIA_CHAT_DEFAULT_MODEL")
+    )
     #: The model used for a provider hint (the legacy v0.2 door asks for "claude").
-    provider_default_models: dict[str, str] = {"claude": "claude-3-5-sonnet-20241022", "openai": "gpt-4o-mini"}
+    provider_default_models: dict[str, str] = {
+        "claude": "claude-3-5-sonnet-20241022",
+        "openai": "gpt-4o-mini",
+    }
     #: Models tried in order when the chosen one fails before its first token (if fallback is enabled).
     fallback_models: tuple[str, ...] = ()
     #: Whether requests that do not say fall back.

@@ -92,7 +92,7 @@ class ConversationRpcs:
     async def ListConversations(
         self, request: chat_pb2.ListConversationsRequest, context: aio.ServicerContext
     ) -> chat_pb2.ListConversationsResponse:
-        records, total = await self.conversations.list(
+        records, total = await self.conversations.listing(
             user_id=caller_id(), include_default=request.include_default, page=_page(request.page)
         )
         return chat_pb2.ListConversationsResponse(
@@ -116,7 +116,9 @@ class ConversationRpcs:
     async def DeleteConversation(
         self, request: chat_pb2.DeleteConversationRequest, context: aio.ServicerContext
     ) -> chat_pb2.DeleteConversationResponse:
-        deleted = await self.conversations.delete(user_id=caller_id(), conversation_id=request.conversation_id)
+        deleted = await self.conversations.delete(
+            user_id=caller_id(), conversation_id=request.conversation_id
+        )
         return chat_pb2.DeleteConversationResponse(conversation_id=deleted)
 
     async def ListMessages(

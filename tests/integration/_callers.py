@@ -61,6 +61,8 @@ async def make_callers(infra: Infra) -> Callers:
         issued = await accounts.create_key(user_id=b_id, name="b key")
     finally:
         await pool.close()
-    a = Caller(user_id=a_id, email="dev@gaia.local", api_key=DEV_API_KEY, token=mint_jwt(a_id, "dev@gaia.local"))
+    a = Caller(
+        user_id=a_id, email="dev@gaia.local", api_key=DEV_API_KEY, token=mint_jwt(a_id, "dev@gaia.local")
+    )
     b = Caller(user_id=b_id, email=email_b, api_key=issued.raw, token=mint_jwt(b_id, email_b))
     return Callers(a=a, b=b)

@@ -29,7 +29,9 @@ async def _json(response: aiohttp.ClientResponse) -> Any:
 
 
 async def _create(http: aiohttp.ClientSession, headers: dict[str, str], body: Any = None) -> dict[str, Any]:
-    async with http.post("/api/v1/conversations", json={} if body is None else body, headers=headers) as response:
+    async with http.post(
+        "/api/v1/conversations", json={} if body is None else body, headers=headers
+    ) as response:
         assert response.status == 201, await response.text()
         return await _json(response)
 
@@ -61,9 +63,11 @@ async def test_create_get_list_and_delete_in_the_december_shapes(
     async with http.delete(f"/api/v1/conversations/{first['id']}", headers=headers) as response:
         assert response.status == 204
         assert await response.read() == b""
-    for method, path in (("GET", f"/api/v1/conversations/{first['id']}"),
-                         ("GET", f"/api/v1/conversations/{first['id']}/messages"),
-                         ("DELETE", f"/api/v1/conversations/{first['id']}")):
+    for method, path in (
+        ("GET", f"/api/v1/conversations/{first['id']}"),
+        ("GET", f"/api/v1/conversations/{first['id']}/messages"),
+        ("DELETE", f"/api/v1/conversations/{first['id']}"),
+    ):
         async with http.request(method, path, headers=headers) as response:
             assert response.status == 404
             assert await response.read() == b'{"detail":"Not found"}'
@@ -80,12 +84,18 @@ async def test_messages_are_listed_oldest_first_with_nulls_for_user_turns(
     try:
         cid = uuid.UUID(created["id"])
         await conn.execute(
-            """INSERT INTO chat_messages (user_id, conversation_id, role, content) VALUES ($1, $2, 'user', 'héllo')""",
-            uuid.UUID(callers.a.user_id), cid)
+            """INSERT INTO chat_messages (user_id, conversation_id, role, content)
+               VALUES ($1, $2, 'user', 'héllo')""",
+            uuid.UUID(callers.a.user_id),
+            cid,
+        )
         await conn.execute(
-            """INSERT INTO chat_messages (user_id, conversation_id, role, content, model, provider, tokens_used)
+            """INSERT INTO chat_messages (user_id, conversation_id, role, content, model, provider,
+                                          tokens_used)
                VALUES ($1, $2, 'assistant', 'echo: héllo', 'claude-3-haiku-20240307', 'claude', 12)""",
-            uuid.UUID(callers.a.user_id), cid)
+            uuid.UUID(callers.a.user_id),
+            cid,
+        )
     finally:
         await conn.close()
     async with http.get(f"/api/v1/conversations/{created['id']}/messages", headers=headers) as response:
@@ -93,13 +103,23 @@ async def test_messages_are_listed_oldest_first_with_nulls_for_user_turns(
         raw = await response.read()
         messages = (await _json(response))["messages"]
     assert "héllo".encode() in raw  # raw UTF-8, as FastAPI writes it
-    assert [list(m) for m in messages] == [["id", "role", "content", "model", "provider", "tokens_used",
-                                            "created_at"]] * 2
+    assert [list(m) for m in messages] == [
+        ["id", "role", "content", "model", "provider", "tokens_used", "created_at"]
+    ] * 2
     user, assistant = messages
     assert (user["role"], user["content"], user["model"], user["provider"], user["tokens_used"]) == (
-        "user", "héllo", None, None, None)
+        "user",
+        "héllo",
+        None,
+        None,
+        None,
+    )
     assert (assistant["role"], assistant["model"], assistant["provider"], assistant["tokens_used"]) == (
-        "assistant", "claude-3-haiku-20240307", "claude", 12)
+        "assistant",
+        "claude-3-haiku-20240307",
+        "claude",
+        12,
+    )
     assert NAIVE_TS.match(user["created_at"])
     async with http.get(f"/api/v1/conversations/{created['id']}", headers=headers) as response:
         assert (await _json(response))["preview"] == "echo: héllo"
@@ -111,9 +131,11 @@ async def test_user_b_gets_404_for_each_of_user_as_conversations(
 ) -> None:
     mine = await _create(http, callers.a.headers(kind), {"title": "A's secret"})
     other = callers.b.headers(kind)
-    for method, path in (("GET", f"/api/v1/conversations/{mine['id']}"),
-                         ("GET", f"/api/v1/conversations/{mine['id']}/messages"),
-                         ("DELETE", f"/api/v1/conversations/{mine['id']}")):
+    for method, path in (
+        ("GET", f"/api/v1/conversations/{mine['id']}"),
+        ("GET", f"/api/v1/conversations/{mine['id']}/messages"),
+        ("DELETE", f"/api/v1/conversations/{mine['id']}"),
+    ):
         async with http.request(method, path, headers=other) as response:
             assert response.status == 404, (method, path)
             assert await response.read() == b'{"detail":"Not found"}'
@@ -125,16 +147,26 @@ async def test_user_b_gets_404_for_each_of_user_as_conversations(
         assert response.status == 200  # B's failed delete left it alone
 
 
-@pytest.mark.parametrize("path", ["/api/v1/conversations/not-a-uuid", "/api/v1/conversations/not-a-uuid/messages",
-                                  f"/api/v1/conversations/{uuid.UUID(int=0)}"])
-async def test_unknown_or_malformed_ids_are_404(http: aiohttp.ClientSession, callers: Callers, path: str) -> None:
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/conversations/not-a-uuid",
+        "/api/v1/conversations/not-a-uuid/messages",
+        f"/api/v1/conversations/{uuid.UUID(int=0)}",
+    ],
+)
+async def test_unknown_or_malformed_ids_are_404(
+    http: aiohttp.ClientSession, callers: Callers, path: str
+) -> None:
     async with http.get(path, headers=callers.a.key_headers()) as response:
         assert response.status == 404
         assert await response.read() == b'{"detail":"Not found"}'
 
 
 @pytest.mark.parametrize("kind", KINDS)
-async def test_v03_conversations_create_and_list(http: aiohttp.ClientSession, callers: Callers, kind: str) -> None:
+async def test_v03_conversations_create_and_list(
+    http: aiohttp.ClientSession, callers: Callers, kind: str
+) -> None:
     headers = callers.b.headers(kind)
     async with http.post("/api/v0.3/conversations", json={"title": "v0.3 chat"}, headers=headers) as response:
         assert response.status == 201
@@ -148,7 +180,9 @@ async def test_v03_conversations_create_and_list(http: aiohttp.ClientSession, ca
     assert NAIVE_TS.match(listed[0]["created_at"])
 
 
-async def test_bad_bodies_are_422_and_no_credentials_401(http: aiohttp.ClientSession, callers: Callers) -> None:
+async def test_bad_bodies_are_422_and_no_credentials_401(
+    http: aiohttp.ClientSession, callers: Callers
+) -> None:
     headers = {**callers.a.key_headers(), "Content-Type": "application/json"}
     async with http.post("/api/v1/conversations", data=b"[1]", headers=headers) as response:
         assert response.status == 422

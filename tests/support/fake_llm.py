@@ -34,7 +34,7 @@ def echo_tokens(message: str) -> list[str]:
     """The fake's reply to ``message``, split as it streams it: ``["echo:", " hello", " there"]``."""
     text = "echo: " + message
     tokens = _WORD.findall(text)
-    rest = text[sum(len(t) for t in tokens):]
+    rest = text[sum(len(t) for t in tokens) :]
     if rest:
         tokens[-1] += rest
     return tokens
@@ -68,11 +68,16 @@ class FakeRequest:
             if isinstance(system, list):
                 return "".join(b.get("text", "") for b in system if isinstance(b, dict))
             return str(system or "")
-        return "\n".join(_text(m.get("content")) for m in self.body.get("messages", []) if m.get("role") == "system")
+        return "\n".join(
+            _text(m.get("content")) for m in self.body.get("messages", []) if m.get("role") == "system"
+        )
 
     @property
     def messages(self) -> list[dict[str, str]]:
-        return [{"role": str(m.get("role")), "content": _text(m.get("content"))} for m in self.body.get("messages", [])]
+        return [
+            {"role": str(m.get("role")), "content": _text(m.get("content"))}
+            for m in self.body.get("messages", [])
+        ]
 
 
 def _text(content: Any) -> str:
@@ -186,8 +191,14 @@ class FakeLLM:
         record.finished = time.monotonic()
         return web.Response(status=499)
 
-    async def _write(self, request: web.Request, response: web.StreamResponse, record: FakeRequest,
-                     chunk: bytes, delay: float) -> bool:
+    async def _write(
+        self,
+        request: web.Request,
+        response: web.StreamResponse,
+        record: FakeRequest,
+        chunk: bytes,
+        delay: float,
+    ) -> bool:
         """Write one event after ``delay``; False when the client has gone away."""
         waited = 0.0
         while waited < delay:
@@ -220,45 +231,92 @@ class FakeLLM:
                 record.outcome = "injected_error"
                 status, kind = (400, "invalid_request_error") if mode == "fail" else (503, "server_error")
                 return web.json_response(
-                    {"error": {"message": "fake_llm: injected failure", "type": kind, "param": None, "code": None}},
+                    {
+                        "error": {
+                            "message": "fake_llm: injected failure",
+                            "type": kind,
+                            "param": None,
+                            "code": None,
+                        }
+                    },
                     status=status,
                 )
             tokens = echo_tokens(message)
-            usage = {"prompt_tokens": len(message.split()), "completion_tokens": len(tokens),
-                     "total_tokens": len(message.split()) + len(tokens)}
+            usage = {
+                "prompt_tokens": len(message.split()),
+                "completion_tokens": len(tokens),
+                "total_tokens": len(message.split()) + len(tokens),
+            }
             ident, created, model = f"chatcmpl-fake{record.seq}", int(time.time()), record.model
             if not record.stream:
                 record.outcome = "response"
                 record.tokens_sent = len(tokens)
-                return web.json_response({
-                    "id": ident, "object": "chat.completion", "created": created, "model": model,
-                    "choices": [{"index": 0, "message": {"role": "assistant", "content": "".join(tokens)},
-                                 "finish_reason": "stop"}],
-                    "usage": usage,
-                })
+                return web.json_response(
+                    {
+                        "id": ident,
+                        "object": "chat.completion",
+                        "created": created,
+                        "model": model,
+                        "choices": [
+                            {
+                                "index": 0,
+                                "message": {"role": "assistant", "content": "".join(tokens)},
+                                "finish_reason": "stop",
+                            }
+                        ],
+                        "usage": usage,
+                    }
+                )
             response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
             await response.prepare(request)
 
             def chunk(delta: dict[str, Any], finish: str | None) -> bytes:
-                return _sse({"id": ident, "object": "chat.completion.chunk", "created": created, "model": model,
-                             "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]})
+                return _sse(
+                    {
+                        "id": ident,
+                        "object": "chat.completion.chunk",
+                        "created": created,
+                        "model": model,
+                        "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+                    }
+                )
 
             delay = self._delay(message)
-            if not await self._write(request, response, record, chunk({"role": "assistant", "content": ""}, None), 0):
+            if not await self._write(
+                request, response, record, chunk({"role": "assistant", "content": ""}, None), 0
+            ):
                 return response
             for i, token in enumerate(tokens):
                 if mode == "failmid" and i == 3:
                     record.outcome = "injected_midstream_error"
-                    await response.write(_sse({"error": {"message": "fake_llm: injected mid-stream failure",
-                                                         "type": "server_error"}}))
+                    await response.write(
+                        _sse(
+                            {
+                                "error": {
+                                    "message": "fake_llm: injected mid-stream failure",
+                                    "type": "server_error",
+                                }
+                            }
+                        )
+                    )
                     return response
                 if not await self._write(request, response, record, chunk({"content": token}, None), delay):
                     return response
                 record.tokens_sent += 1
             await response.write(chunk({}, "stop"))
             if (record.body.get("stream_options") or {}).get("include_usage"):
-                await response.write(_sse({"id": ident, "object": "chat.completion.chunk", "created": created,
-                                           "model": model, "choices": [], "usage": usage}))
+                await response.write(
+                    _sse(
+                        {
+                            "id": ident,
+                            "object": "chat.completion.chunk",
+                            "created": created,
+                            "model": model,
+                            "choices": [],
+                            "usage": usage,
+                        }
+                    )
+                )
             await response.write(b"data: [DONE]\n\n")
             record.outcome = "response"
             return response
@@ -286,39 +344,86 @@ class FakeLLM:
             if not record.stream:
                 record.outcome = "response"
                 record.tokens_sent = len(tokens)
-                return web.json_response({
-                    "id": ident, "type": "message", "role": "assistant", "model": model,
-                    "content": [{"type": "text", "text": "".join(tokens)}],
-                    "stop_reason": "end_turn", "stop_sequence": None,
-                    "usage": {"input_tokens": prompt_tokens, "output_tokens": len(tokens)},
-                })
+                return web.json_response(
+                    {
+                        "id": ident,
+                        "type": "message",
+                        "role": "assistant",
+                        "model": model,
+                        "content": [{"type": "text", "text": "".join(tokens)}],
+                        "stop_reason": "end_turn",
+                        "stop_sequence": None,
+                        "usage": {"input_tokens": prompt_tokens, "output_tokens": len(tokens)},
+                    }
+                )
             response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
             await response.prepare(request)
-            start = {"type": "message_start", "message": {
-                "id": ident, "type": "message", "role": "assistant", "content": [], "model": model,
-                "stop_reason": None, "stop_sequence": None,
-                "usage": {"input_tokens": prompt_tokens, "output_tokens": 1}}}
-            opening = (_sse(start, "message_start")
-                       + _sse({"type": "content_block_start", "index": 0,
-                               "content_block": {"type": "text", "text": ""}}, "content_block_start")
-                       + _sse({"type": "ping"}, "ping"))
+            start = {
+                "type": "message_start",
+                "message": {
+                    "id": ident,
+                    "type": "message",
+                    "role": "assistant",
+                    "content": [],
+                    "model": model,
+                    "stop_reason": None,
+                    "stop_sequence": None,
+                    "usage": {"input_tokens": prompt_tokens, "output_tokens": 1},
+                },
+            }
+            opening = (
+                _sse(start, "message_start")
+                + _sse(
+                    {
+                        "type": "content_block_start",
+                        "index": 0,
+                        "content_block": {"type": "text", "text": ""},
+                    },
+                    "content_block_start",
+                )
+                + _sse({"type": "ping"}, "ping")
+            )
             if not await self._write(request, response, record, opening, 0):
                 return response
             delay = self._delay(message)
             for i, token in enumerate(tokens):
                 if mode == "failmid" and i == 3:
                     record.outcome = "injected_midstream_error"
-                    await response.write(_sse({"type": "error", "error": {
-                        "type": "overloaded_error", "message": "fake_llm: injected mid-stream failure"}}, "error"))
+                    await response.write(
+                        _sse(
+                            {
+                                "type": "error",
+                                "error": {
+                                    "type": "overloaded_error",
+                                    "message": "fake_llm: injected mid-stream failure",
+                                },
+                            },
+                            "error",
+                        )
+                    )
                     return response
-                delta = {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": token}}
-                if not await self._write(request, response, record, _sse(delta, "content_block_delta"), delay):
+                delta = {
+                    "type": "content_block_delta",
+                    "index": 0,
+                    "delta": {"type": "text_delta", "text": token},
+                }
+                if not await self._write(
+                    request, response, record, _sse(delta, "content_block_delta"), delay
+                ):
                     return response
                 record.tokens_sent += 1
-            closing = (_sse({"type": "content_block_stop", "index": 0}, "content_block_stop")
-                       + _sse({"type": "message_delta", "delta": {"stop_reason": "end_turn", "stop_sequence": None},
-                               "usage": {"output_tokens": len(tokens)}}, "message_delta")
-                       + _sse({"type": "message_stop"}, "message_stop"))
+            closing = (
+                _sse({"type": "content_block_stop", "index": 0}, "content_block_stop")
+                + _sse(
+                    {
+                        "type": "message_delta",
+                        "delta": {"stop_reason": "end_turn", "stop_sequence": None},
+                        "usage": {"output_tokens": len(tokens)},
+                    },
+                    "message_delta",
+                )
+                + _sse({"type": "message_stop"}, "message_stop")
+            )
             await response.write(closing)
             record.outcome = "response"
             return response

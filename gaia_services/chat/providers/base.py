@@ -6,7 +6,17 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Protocol
 
-__all__ = ["ChatProvider", "Prompt", "ProviderError", "ProviderEvent", "StreamEnd", "TextDelta", "Turn"]
+__all__ = [
+    "ChatProvider",
+    "Prompt",
+    "ProviderError",
+    "ProviderEvent",
+    "StreamEnd",
+    "TextDelta",
+    "Turn",
+    "connection_error",
+    "status_error",
+]
 
 # gRPC status code numbers (google.rpc.Code) carried by a provider failure.
 INVALID_ARGUMENT = 3
@@ -55,8 +65,9 @@ ProviderEvent = TextDelta | StreamEnd
 class ProviderError(Exception):
     """A provider call failed. ``transient`` errors (connection, rate limit, 5xx) may be retried."""
 
-    def __init__(self, message: str, *, reason: str = "api_error", transient: bool = False,
-                 code: int = INTERNAL) -> None:
+    def __init__(
+        self, message: str, *, reason: str = "api_error", transient: bool = False, code: int = INTERNAL
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.reason = reason

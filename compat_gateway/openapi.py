@@ -1,0 +1,102 @@
+"""``/openapi.json`` built from the route table: every route with its parameters, request body, security,
+and the response shapes (the route's model when it has one, and the legacy error envelopes)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from pydantic import BaseModel
+
+from compat_gateway.errors import ErrorStyle
+from compat_gateway.routes.table import Route
+
+__all__ = ["build_openapi"]
+
+_REF = "#/components/schemas/{model}"
+_PARAM = re.compile(r"{([^}]+)}")
+
+_DETAIL = {"type": "object", "properties": {"detail": {}}, "required": ["detail"]}
+_ERROR = {"type": "object", "properties": {"error": {"type": "string"}}, "required": ["error"]}
+_WRAPPED_NOTE = 'Service errors are wrapped: {"detail":"Service error: {\\"detail\\":...}"}'
+_SECURITY = [{"ApiKey": []}, {"Bearer": []}]
+
+
+def _json(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"content": {"application/json": {"schema": schema}}}
+
+
+def _model_schema(model: type[BaseModel], components: dict[str, Any]) -> dict[str, Any]:
+    schema = model.model_json_schema(ref_template=_REF)
+    components.update(schema.pop("$defs", {}))
+    components[model.__name__] = schema
+    return {"$ref": _REF.format(model=model.__name__)}
+
+
+def _query_parameters(model: type[BaseModel]) -> list[dict[str, Any]]:
+    schema = model.model_json_schema(ref_template=_REF)
+    required = set(schema.get("required", ()))
+    return [
+        {"name": name, "in": "query", "required": name in required, "schema": prop}
+        for name, prop in schema.get("properties", {}).items()
+    ]
+
+
+def _operation(route: Route, components: dict[str, Any]) -> dict[str, Any]:
+    parameters: list[dict[str, Any]] = [
+        {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+        for name in _PARAM.findall(route.path)
+    ]
+    if route.query is not None:
+        parameters.extend(_query_parameters(route.query))
+    ok: dict[str, Any] = {"description": "Successful response"}
+    if route.sse is not None:
+        ok["content"] = {"text/event-stream": {"schema": {"type": "string"}}}
+    elif route.status_code == 204:
+        pass
+    else:
+        ok.update(_json(_model_schema(route.response, components) if route.response else {}))
+    responses: dict[str, Any] = {str(route.status_code): ok}
+    detail = _json(_DETAIL)
+    if route.auth:
+        responses["401"] = {"description": "No or invalid credentials", **detail}
+        responses["403"] = {"description": "Invalid API key", **detail}
+    if route.body is not None or route.query is not None or route.method in ("POST", "PUT"):
+        responses["422"] = {"description": "Malformed input (FastAPI's item list)", **detail}
+    if route.service is not None:
+        responses["429"] = {"description": "Rate limited (Retry-After)", **_json(_ERROR)}
+        responses["503"] = {"description": f"Service {route.service} unavailable", **detail}
+        responses["default"] = {"description": "A service error with the legacy envelope", **detail}
+    operation: dict[str, Any] = {
+        "operationId": route.name,
+        "summary": route.summary or route.name.replace("_", " "),
+        "tags": [route.service or "gateway"],
+        "parameters": parameters,
+        "responses": responses,
+    }
+    if route.errors is ErrorStyle.WRAPPED and route.service is not None:
+        operation["description"] = _WRAPPED_NOTE
+    if route.body is not None:
+        operation["requestBody"] = {"required": True, **_json(_model_schema(route.body, components))}
+    if route.auth:
+        operation["security"] = _SECURITY
+    return operation
+
+
+def build_openapi(routes: tuple[Route, ...], *, title: str, version: str) -> dict[str, Any]:
+    components: dict[str, Any] = {}
+    paths: dict[str, dict[str, Any]] = {}
+    for route in routes:
+        paths.setdefault(route.path, {})[route.method.lower()] = _operation(route, components)
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": title, "version": version},
+        "paths": paths,
+        "components": {
+            "schemas": components,
+            "securitySchemes": {
+                "ApiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key"},
+                "Bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
+            },
+        },
+    }

@@ -1,0 +1,275 @@
+"""Chat renderers: ``StreamChat`` events → the legacy JSON shapes and SSE formats (presentation only).
+
+Formats: v0.2 (``{"choices": [{"delta": {"content": ...}}]}`` then ``[DONE]``; an error event ends it with no
+``[DONE]``), v1 July ``ChatResponse``, v1 December OpenAI shape and SSE, v0.3 December JSON and SSE.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import grpc
+from fastapi.responses import JSONResponse
+from grpc import aio
+
+from compat_gateway.errors import LegacyError, wrap
+from compat_gateway.inbound import Inbound
+from compat_gateway.render.sse import DONE, event
+
+__all__ = [
+    "Outcome",
+    "now",
+    "outcome",
+    "stream_error_text",
+    "v02_json",
+    "v02_sse",
+    "v03_json",
+    "v03_sse",
+    "v1_json",
+    "v1_openai_json",
+    "v1_sse",
+]
+
+#: The December gateway's name for the unified chat in its first metadata event.
+UNIFIED_MODEL = "unified-chat"
+
+
+@dataclass
+class Outcome:
+    """A whole turn, read from its events."""
+
+    started: Any = None
+    parts: list[str] = field(default_factory=list)
+    completed: Any = None
+    failed: Any = None
+
+    @property
+    def text(self) -> str:
+        return "".join(self.parts)
+
+
+def outcome(messages: Sequence[Any]) -> Outcome:
+    result = Outcome()
+    for message in messages:
+        kind = message.WhichOneof("event")
+        if kind == "token":
+            result.parts.append(message.token.text)
+        elif kind == "started":
+            result.started = message.started
+        elif kind == "completed":
+            result.completed = message.completed
+        elif kind == "failed":
+            result.failed = message.failed
+    return result
+
+
+def stream_error_text(exc: aio.AioRpcError) -> str:
+    """What a stream's error event says when the RPC itself broke mid-stream."""
+    if exc.code() in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
+        return "Service chat unavailable"
+    return "Internal server error"
+
+
+def _usage(completed: Any) -> dict[str, int]:
+    usage = completed.usage
+    return {
+        "prompt_tokens": usage.prompt_tokens,
+        "completion_tokens": usage.completion_tokens,
+        "total_tokens": usage.total_tokens,
+    }
+
+
+# -- v0.2 -----------------------------------------------------------------------------------------------
+
+
+def v02_json(messages: Sequence[Any], inbound: Inbound) -> Any:
+    turn = outcome(messages)
+    if turn.completed is None:
+        why = turn.failed.message if turn.failed is not None else "The chat turn ended without an answer"
+        return JSONResponse({"error": "Failed to process chat request", "detail": why}, status_code=500)
+    return {"response": turn.text, "model": turn.completed.model, "usage": _usage(turn.completed)}
+
+
+async def v02_sse(first: Any, rest: AsyncIterator[Any], inbound: Inbound) -> AsyncIterator[bytes]:
+    try:
+        async for message in rest:
+            kind = message.WhichOneof("event")
+            if kind == "token":
+                yield event({"choices": [{"delta": {"content": message.token.text}}]})
+            elif kind == "completed":
+                yield DONE
+                return
+            elif kind == "failed":
+                yield event({"error": message.failed.message})
+                return
+    except aio.AioRpcError as exc:
+        yield event({"error": stream_error_text(exc)})
+        return
+    yield event({"error": "The chat turn ended without an answer"})
+
+
+# -- v1 (July ChatResponse, December OpenAI shape and SSE) ------------------------------------------------
+
+
+def _v1_failure(turn: Outcome) -> LegacyError:
+    why = turn.failed.message if turn.failed is not None else "The chat turn ended without an answer"
+    return LegacyError(500, wrap(f"500: Chat completion failed: API error: {why}"))
+
+
+def v1_json(messages: Sequence[Any], inbound: Inbound) -> Any:
+    turn = outcome(messages)
+    if turn.completed is None:
+        raise _v1_failure(turn)
+    done = turn.completed
+    return {
+        "response": turn.text,
+        "provider": done.provider,
+        "model": done.model,
+        "usage": _usage(done),
+        "response_time_ms": done.timings.total_time_ms,
+        "reasoning": None,
+        "fallback_used": done.fallback_used,
+    }
+
+
+def v1_openai_json(messages: Sequence[Any], inbound: Inbound) -> Any:
+    turn = outcome(messages)
+    if turn.completed is None:
+        raise _v1_failure(turn)
+    started, done = turn.started, turn.completed
+    usage = done.usage
+    return {
+        "id": started.request_id,
+        "object": "chat.completion",
+        "created": started.created,
+        "model": done.model,
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": turn.text},
+                "finish_reason": done.finish_reason or "stop",
+            }
+        ],
+        "usage": {
+            "input_tokens": usage.prompt_tokens,
+            "output_tokens": usage.completion_tokens,
+            "total_tokens": usage.total_tokens,
+        },
+        "_metadata": {
+            "route_type": "direct",
+            "routing_time_ms": done.timings.routing_time_ms,
+            "llm_time_ms": done.timings.llm_time_ms,
+            "total_time_ms": done.timings.total_time_ms,
+            "request_id": started.request_id,
+            "conversation_id": started.conversation_id,
+        },
+    }
+
+
+def _timing_event(done: Any) -> dict[str, Any]:
+    timings = done.timings
+    return {
+        "type": "metadata",
+        "time_to_first_chunk_ms": timings.time_to_first_token_ms,
+        "routing_time_ms": timings.routing_time_ms,
+        "llm_time_ms": timings.llm_time_ms,
+        "total_time_ms": timings.total_time_ms,
+    }
+
+
+def _opening(started: Any) -> bytes:
+    return event(
+        {
+            "type": "metadata",
+            "conversation_id": started.conversation_id,
+            "model": UNIFIED_MODEL,
+            "timestamp": started.created,
+        }
+    )
+
+
+async def v1_sse(first: Any, rest: AsyncIterator[Any], inbound: Inbound) -> AsyncIterator[bytes]:
+    started = first.started
+    yield _opening(started)
+
+    def failure(text: str) -> bytes:
+        return event(
+            {
+                "id": started.request_id,
+                "object": "chat.completion.chunk",
+                "created": started.created,
+                "model": "error",
+                "choices": [{"index": 0, "delta": {}, "finish_reason": "error"}],
+                "error": {"message": text, "type": "streaming_error"},
+            }
+        )
+
+    try:
+        async for message in rest:
+            kind = message.WhichOneof("event")
+            if kind == "token":
+                yield event(
+                    {
+                        "id": started.request_id,
+                        "object": "chat.completion.chunk",
+                        "created": started.created,
+                        "model": started.model,
+                        "choices": [
+                            {"index": 0, "delta": {"content": message.token.text}, "finish_reason": None}
+                        ],
+                    }
+                )
+            elif kind == "completed":
+                yield event(_timing_event(message.completed))
+                yield event({"type": "done", "finish_reason": message.completed.finish_reason or "stop"})
+                yield DONE
+                return
+            elif kind == "failed":
+                yield failure(message.failed.message)
+                yield DONE
+                return
+    except aio.AioRpcError as exc:
+        yield failure(stream_error_text(exc))
+        yield DONE
+        return
+    yield failure("The chat turn ended without an answer")
+    yield DONE
+
+
+# -- v0.3 -----------------------------------------------------------------------------------------------
+
+
+def v03_json(messages: Sequence[Any], inbound: Inbound) -> Any:
+    turn = outcome(messages)
+    if turn.completed is None:
+        why = turn.failed.message if turn.failed is not None else "The chat turn ended without an answer"
+        raise LegacyError(500, {"detail": f"Chat completion failed: {why}"})
+    return {"response": turn.text, "conversation_id": turn.started.conversation_id}
+
+
+async def v03_sse(first: Any, rest: AsyncIterator[Any], inbound: Inbound) -> AsyncIterator[bytes]:
+    yield _opening(first.started)
+    try:
+        async for message in rest:
+            kind = message.WhichOneof("event")
+            if kind == "token":
+                yield event({"type": "content", "content": message.token.text})
+            elif kind == "completed":
+                yield event(_timing_event(message.completed))
+                yield event({"type": "done"})
+                return
+            elif kind == "failed":
+                yield event({"type": "error", "error": message.failed.message})
+                return
+    except aio.AioRpcError as exc:
+        yield event({"type": "error", "error": stream_error_text(exc)})
+        return
+    yield event({"type": "error", "error": "The chat turn ended without an answer"})
+
+
+def now() -> str:
+    """The legacy naive-UTC timestamp."""
+    return datetime.now(UTC).replace(tzinfo=None).isoformat()

@@ -1,0 +1,93 @@
+"""Where generated files live: local disk under the data folder by default, or an S3-compatible bucket."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from pathlib import Path
+from typing import Protocol
+
+from gaia_services.runtime.errors import NotFound
+
+__all__ = ["CONTENT_TYPES", "LocalStorage", "Storage", "content_type_for"]
+
+CONTENT_TYPES = {
+    "png": "image/png",
+    "jpg": "image/jpeg",
+    "jpeg": "image/jpeg",
+    "webp": "image/webp",
+    "wav": "audio/wav",
+    "mp3": "audio/mpeg",
+    "gltf": "model/gltf+json",
+    "glb": "model/gltf-binary",
+    "obj": "model/obj",
+    "fbx": "application/octet-stream",
+}
+
+
+def content_type_for(file_format: str) -> str:
+    return CONTENT_TYPES.get(file_format.lower(), "application/octet-stream")
+
+
+class Storage(Protocol):
+    """A flat key → bytes store. ``kind`` is the legacy storage_type ("local", "s3")."""
+
+    @property
+    def kind(self) -> str: ...
+
+    @property
+    def bucket(self) -> str: ...
+
+    async def put(self, key: str, data: bytes, content_type: str) -> None: ...
+
+    async def get(self, key: str) -> bytes: ...
+
+    async def delete(self, key: str) -> None: ...
+
+
+def _safe(root: Path, key: str) -> Path:
+    path = (root / key).resolve()
+    if root.resolve() not in path.parents:
+        raise NotFound("Asset file not found")
+    return path
+
+
+class LocalStorage:
+    def __init__(self, *, root: Path, bucket: str = "assets") -> None:
+        self._root = root
+        self._bucket = bucket
+
+    @property
+    def kind(self) -> str:
+        return "local"
+
+    @property
+    def bucket(self) -> str:
+        return self._bucket
+
+    @property
+    def root(self) -> Path:
+        return self._root
+
+    def _write(self, path: Path, data: bytes) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.part")
+        try:
+            tmp.write_bytes(data)
+            os.replace(tmp, path)
+        finally:
+            tmp.unlink(missing_ok=True)
+
+    async def put(self, key: str, data: bytes, content_type: str) -> None:
+        await asyncio.to_thread(self._write, _safe(self._root, key), data)
+
+    async def get(self, key: str) -> bytes:
+        path = _safe(self._root, key)
+        try:
+            return await asyncio.to_thread(path.read_bytes)
+        except FileNotFoundError as exc:
+            raise NotFound("Asset file not found") from exc
+
+    async def delete(self, key: str) -> None:
+        await asyncio.to_thread(_safe(self._root, key).unlink, missing_ok=True)

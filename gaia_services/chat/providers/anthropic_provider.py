@@ -1,0 +1,115 @@
+"""Anthropic through the official SDK (``AsyncAnthropic``), streamed event by event."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import anthropic
+import httpx2
+
+from gaia_services.chat.providers.base import (
+    Prompt,
+    ProviderError,
+    ProviderEvent,
+    StreamEnd,
+    TextDelta,
+    connection_error,
+    status_error,
+)
+
+__all__ = ["AnthropicProvider"]
+
+_STOP_REASONS = {
+    "end_turn": "stop",
+    "stop_sequence": "stop",
+    "max_tokens": "length",
+    "tool_use": "tool_calls",
+}
+
+
+def _error(exc: anthropic.APIError) -> ProviderError:
+    if isinstance(exc, anthropic.APIConnectionError):
+        return connection_error(exc.message)
+    if isinstance(exc, anthropic.APIStatusError):
+        status = exc.status_code
+        if status == 200:  # an error event inside the stream
+            body = exc.body if isinstance(exc.body, dict) else {}
+            kind = (body.get("error") or {}).get("type", "") if isinstance(body.get("error"), dict) else ""
+            transient = kind in ("overloaded_error", "api_error", "rate_limit_error")
+            return ProviderError(
+                exc.message, reason="api_error", transient=transient, code=14 if transient else 13
+            )
+        if status == 529:
+            return ProviderError(exc.message, reason="api_error", transient=True, code=14)
+        return status_error(exc.message, status)
+    return ProviderError(exc.message)
+
+
+class AnthropicProvider:
+    def __init__(
+        self,
+        *,
+        api_key: str,
+        base_url: str | None,
+        connect_timeout_s: float,
+        idle_timeout_s: float,
+        name: str = "claude",
+    ) -> None:
+        self._name = name
+        self._client = anthropic.AsyncAnthropic(
+            api_key=api_key,
+            base_url=base_url,
+            max_retries=0,  # retries are ours: transient errors only, and only before the first token
+            timeout=httpx2.Timeout(idle_timeout_s, connect=connect_timeout_s),
+        )
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    async def stream(self, prompt: Prompt) -> AsyncIterator[ProviderEvent]:
+        kwargs: dict[str, Any] = {
+            "model": prompt.model,
+            "max_tokens": prompt.max_tokens,
+            "messages": [
+                {"role": t.role, "content": t.content}
+                for t in prompt.turns
+                if t.role in ("user", "assistant") and t.content
+            ],
+            "stream": True,
+        }
+        system = "\n\n".join(
+            p for p in (prompt.system, *(t.content for t in prompt.turns if t.role == "system")) if p
+        )
+        if system:
+            kwargs["system"] = system
+        # anthropic 2.x no longer takes sampling parameters (temperature, top_p): they are not sent.
+        if prompt.stop:
+            kwargs["stop_sequences"] = list(prompt.stop)
+        try:
+            stream = await self._client.messages.create(**kwargs)
+        except anthropic.APIError as exc:
+            raise _error(exc) from exc
+        prompt_tokens = completion_tokens = 0
+        finish = "stop"
+        try:
+            async for event in stream:
+                kind = event.type
+                if kind == "content_block_delta":
+                    text = getattr(event.delta, "text", "")
+                    if text:
+                        yield TextDelta(text)
+                elif kind == "message_start":
+                    prompt_tokens = event.message.usage.input_tokens or 0
+                    completion_tokens = event.message.usage.output_tokens or 0
+                elif kind == "message_delta":
+                    completion_tokens = event.usage.output_tokens or completion_tokens
+                    finish = _STOP_REASONS.get(event.delta.stop_reason or "end_turn", "stop")
+        except anthropic.APIError as exc:
+            raise _error(exc) from exc
+        finally:
+            await stream.close()
+        yield StreamEnd(
+            finish_reason=finish, prompt_tokens=prompt_tokens, completion_tokens=completion_tokens
+        )

@@ -1,0 +1,99 @@
+"""OpenAI, and any OpenAI-compatible server, through the official SDK (``AsyncOpenAI``)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx2
+import openai
+
+from gaia_services.chat.providers.base import (
+    Prompt,
+    ProviderError,
+    ProviderEvent,
+    StreamEnd,
+    TextDelta,
+    connection_error,
+    status_error,
+)
+
+__all__ = ["OpenAIProvider"]
+
+
+def _error(exc: openai.APIError) -> ProviderError:
+    if isinstance(exc, openai.APIConnectionError):
+        return connection_error(exc.message)
+    if isinstance(exc, openai.APIStatusError):
+        return status_error(exc.message, exc.status_code)
+    return ProviderError(exc.message)  # an error event inside the stream
+
+
+class OpenAIProvider:
+    def __init__(
+        self,
+        *,
+        name: str,
+        api_key: str,
+        base_url: str | None,
+        connect_timeout_s: float,
+        idle_timeout_s: float,
+        include_usage: bool = True,
+    ) -> None:
+        self._name = name
+        self._include_usage = include_usage
+        self._client = openai.AsyncOpenAI(
+            api_key=api_key,
+            base_url=base_url,
+            max_retries=0,  # retries are ours: transient errors only, and only before the first token
+            timeout=httpx2.Timeout(idle_timeout_s, connect=connect_timeout_s),
+        )
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    async def stream(self, prompt: Prompt) -> AsyncIterator[ProviderEvent]:
+        messages: list[dict[str, str]] = []
+        if prompt.system:
+            messages.append({"role": "system", "content": prompt.system})
+        messages.extend({"role": t.role, "content": t.content} for t in prompt.turns)
+        kwargs: dict[str, Any] = {
+            "model": prompt.model,
+            "messages": messages,
+            "stream": True,
+            "max_tokens": prompt.max_tokens,
+        }
+        if self._include_usage:
+            kwargs["stream_options"] = {"include_usage": True}
+        if prompt.temperature is not None:
+            kwargs["temperature"] = prompt.temperature
+        if prompt.top_p is not None:
+            kwargs["top_p"] = prompt.top_p
+        if prompt.stop:
+            kwargs["stop"] = list(prompt.stop)
+        try:
+            stream = await self._client.chat.completions.create(**kwargs)
+        except openai.APIError as exc:
+            raise _error(exc) from exc
+        prompt_tokens = completion_tokens = pieces = 0
+        finish = "stop"
+        try:
+            async for chunk in stream:
+                if chunk.usage is not None:
+                    prompt_tokens = chunk.usage.prompt_tokens or 0
+                    completion_tokens = chunk.usage.completion_tokens or 0
+                for choice in chunk.choices:
+                    text = choice.delta.content if choice.delta else None
+                    if text:
+                        pieces += 1
+                        yield TextDelta(text)
+                    if choice.finish_reason:
+                        finish = choice.finish_reason
+        except openai.APIError as exc:
+            raise _error(exc) from exc
+        finally:
+            await stream.close()
+        yield StreamEnd(
+            finish_reason=finish, prompt_tokens=prompt_tokens, completion_tokens=completion_tokens or pieces
+        )

@@ -1,0 +1,391 @@
+"""One chat turn, end to end: validate, route, place, prompt, stream, store, record, announce.
+
+``ChatTurns.run`` is an async generator of plain events: ``TurnStarted``, then ``TurnToken``s as the provider
+sends them, then exactly one ``TurnCompleted`` or ``TurnFailed``. Everything that can refuse the turn
+(empty message, unknown model, provider without credentials, unknown conversation) raises before
+``TurnStarted``. Both turns are stored before the terminal event. When the consumer goes away (the RPC is
+cancelled), the provider stream is closed at once and the user turn and the partial reply are stored in the
+background, marked partial.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncGenerator, Coroutine
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from gaia_services.chat.history import ChatHistory, HistoryMode
+from gaia_services.chat.llm_config import LLMSettings
+from gaia_services.chat.persona_prompt import PersonaPrompts
+from gaia_services.chat.providers import Prompt, ProviderError, StreamEnd, TextDelta, Turn
+from gaia_services.chat.routing import OpenedStream, ProviderRouter, Route
+from gaia_services.chat.usage import UsageEntry, UsageRecorder
+from gaia_services.runtime.errors import InvalidArgument
+from gaia_services.runtime.events import EventBus
+
+__all__ = [
+    "ChatTurns",
+    "TurnCompleted",
+    "TurnEvent",
+    "TurnFailed",
+    "TurnRequest",
+    "TurnStarted",
+    "TurnToken",
+]
+
+_log = logging.getLogger("gaia.chat.turns")
+
+
+@dataclass(frozen=True, slots=True)
+class TurnRequest:
+    message: str = ""
+    messages: tuple[Turn, ...] = ()
+    model: str = ""
+    provider: str = ""
+    conversation_id: str = ""
+    history_mode: HistoryMode | None = None
+    use_current_persona: bool = False
+    persona_id: str = ""
+    max_tokens: int | None = None
+    temperature: float | None = None
+    top_p: float | None = None
+    stop: tuple[str, ...] = ()
+    enable_fallback: bool | None = None
+    streamed: bool = True  # for usage records: chat_stream or chat
+
+    def user_text(self) -> str:
+        if self.messages:
+            return next((t.content for t in reversed(self.messages) if t.role == "user"), "")
+        return self.message
+
+
+@dataclass(frozen=True, slots=True)
+class TurnStarted:
+    conversation_id: str
+    model: str
+    provider: str
+    request_id: str
+    created: int
+    persona_id: str
+    conversation_created: bool
+
+
+@dataclass(frozen=True, slots=True)
+class TurnToken:
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class TurnCompleted:
+    finish_reason: str
+    prompt_tokens: int
+    completion_tokens: int
+    time_to_first_token_ms: int
+    llm_time_ms: int
+    total_time_ms: int
+    routing_time_ms: int
+    fallback_used: bool
+    message_id: str
+    model: str
+    provider: str
+
+
+@dataclass(frozen=True, slots=True)
+class TurnFailed:
+    code: int
+    reason: str
+    message: str
+
+
+TurnEvent = TurnStarted | TurnToken | TurnCompleted | TurnFailed
+
+
+def _ms(seconds: float) -> int:
+    return max(0, round(seconds * 1000))
+
+
+@dataclass
+class _Progress:
+    """What a running turn has produced so far (read when it ends, however it ends)."""
+
+    route: Route
+    parts: list[str] = field(default_factory=list)
+    end: StreamEnd | None = None
+    fallback_used: bool = False
+    first_token_at: float | None = None
+    llm_started: float = 0.0
+
+    @property
+    def text(self) -> str:
+        return "".join(self.parts)
+
+
+class ChatTurns:
+    def __init__(
+        self,
+        *,
+        settings: LLMSettings,
+        router: ProviderRouter,
+        history: ChatHistory,
+        personas: PersonaPrompts,
+        usage: UsageRecorder,
+        events: EventBus,
+    ) -> None:
+        self._settings = settings
+        self._router = router
+        self._history = history
+        self._personas = personas
+        self._usage = usage
+        self._events = events
+        self._background: set[asyncio.Task[None]] = set()
+
+    async def drain(self) -> None:
+        """Wait for background writes (of cut turns) still running."""
+        if self._background:
+            await asyncio.gather(*self._background, return_exceptions=True)
+
+    def _spawn(self, work: Coroutine[Any, Any, Any]) -> None:
+        task: asyncio.Task[None] = asyncio.get_running_loop().create_task(work)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def run(
+        self, *, user_id: str, request_id: str, request: TurnRequest
+    ) -> AsyncGenerator[TurnEvent, None]:
+        began = time.perf_counter()
+        user_text = request.user_text()
+        if not user_text.strip():
+            raise InvalidArgument("message must not be empty")
+        route = self._router.resolve(request.model, request.provider)
+        mode = request.history_mode or (
+            HistoryMode.CONVERSATION if request.conversation_id else HistoryMode.NONE
+        )
+        placement = await self._history.place(
+            user_id=user_id, mode=mode, conversation_id=request.conversation_id, message=user_text
+        )
+        persona = None
+        if request.persona_id:
+            persona = await self._personas.by_id(request.persona_id)
+        elif request.use_current_persona:
+            persona = await self._personas.current(user_id)
+        system_parts = [persona.prompt] if persona is not None and persona.prompt else []
+        if request.messages:
+            system_parts += [t.content for t in request.messages if t.role == "system" and t.content]
+            turns = tuple(t for t in request.messages if t.role in ("user", "assistant"))
+        else:
+            past: list[Turn] = []
+            if mode is not HistoryMode.NONE and not placement.created:
+                past = await self._history.turns(user_id=user_id, conversation_id=placement.conversation_id)
+            system_parts += [t.content for t in past if t.role == "system"]
+            turns = (*(t for t in past if t.role != "system"), Turn(role="user", content=user_text))
+        prompt = Prompt(
+            model=route.model,
+            system="\n\n".join(system_parts),
+            turns=turns,
+            max_tokens=request.max_tokens or self._settings.default_max_tokens,
+            temperature=request.temperature
+            if request.temperature is not None
+            else self._settings.default_temperature,
+            top_p=request.top_p,
+            stop=request.stop,
+        )
+        fallback = (
+            self._settings.enable_fallback if request.enable_fallback is None else request.enable_fallback
+        )
+        routed = time.perf_counter()
+        started = TurnStarted(
+            conversation_id=placement.conversation_id,
+            model=route.model,
+            provider=route.provider,
+            request_id=request_id,
+            created=int(time.time()),
+            persona_id=persona.id if persona else "",
+            conversation_created=placement.created,
+        )
+        context = {
+            "request_id": request_id,
+            "user_id": user_id,
+            "conversation_id": placement.conversation_id,
+            "persona_id": started.persona_id,
+        }
+        await self._events.publish(
+            "gaia.chat.message.start",
+            {**context, "model": route.model, "provider": route.provider, "timestamp": _now()},
+        )
+        progress = _Progress(route=route)
+        opened: OpenedStream | None = None
+        outcome = "cut"
+        failure: ProviderError | None = None
+        try:
+            yield started
+            progress.llm_started = time.perf_counter()
+            opened = await self._router.open(route, prompt, fallback=fallback)
+            progress.route, progress.fallback_used = opened.route, opened.fallback_used
+            event = opened.first
+            while True:
+                if isinstance(event, StreamEnd):
+                    progress.end = event
+                    break
+                if isinstance(event, TextDelta) and event.text:
+                    if progress.first_token_at is None:
+                        progress.first_token_at = time.perf_counter()
+                    progress.parts.append(event.text)
+                    yield TurnToken(event.text)
+                try:
+                    event = await anext(opened.rest)
+                except StopAsyncIteration:
+                    break
+            outcome = "ok"
+        except ProviderError as exc:
+            outcome, failure = "error", exc
+        finally:
+            if opened is not None:
+                await opened.aclose()
+            if outcome == "cut":
+                self._spawn(
+                    self._finish(
+                        user_id=user_id,
+                        request=request,
+                        user_text=user_text,
+                        began=began,
+                        context=context,
+                        progress=progress,
+                        status="cut",
+                        failure=None,
+                    )
+                )
+        ended = time.perf_counter()
+        if outcome == "ok":
+            message_id = await self._finish(
+                user_id=user_id,
+                request=request,
+                user_text=user_text,
+                began=began,
+                context=context,
+                progress=progress,
+                status="ok",
+                failure=None,
+            )
+            end = progress.end or StreamEnd()
+            first = progress.first_token_at or ended
+            yield TurnCompleted(
+                finish_reason=end.finish_reason or "stop",
+                prompt_tokens=end.prompt_tokens,
+                completion_tokens=end.completion_tokens or len(progress.parts),
+                time_to_first_token_ms=_ms(first - began),
+                llm_time_ms=_ms(ended - progress.llm_started),
+                total_time_ms=_ms(time.perf_counter() - began),
+                routing_time_ms=_ms(routed - began),
+                fallback_used=progress.fallback_used,
+                message_id=message_id,
+                model=progress.route.model,
+                provider=progress.route.provider,
+            )
+            return
+        assert failure is not None
+        await self._finish(
+            user_id=user_id,
+            request=request,
+            user_text=user_text,
+            began=began,
+            context=context,
+            progress=progress,
+            status="error",
+            failure=failure,
+        )
+        yield TurnFailed(code=failure.code, reason=failure.reason, message=failure.message)
+
+    async def _finish(
+        self,
+        *,
+        user_id: str,
+        request: TurnRequest,
+        user_text: str,
+        began: float,
+        context: dict[str, str],
+        progress: _Progress,
+        status: str,
+        failure: ProviderError | None,
+    ) -> str:
+        """Store the turns, record usage and publish the outcome; the stored reply's id."""
+        route, end = progress.route, progress.end or StreamEnd()
+        reply: str | None = progress.text
+        if status != "ok" and not progress.parts:
+            reply = None  # nothing was said: only the user turn is kept
+        completion = end.completion_tokens or len(progress.parts)
+        message_id = ""
+        try:
+            message_id = await self._history.store(
+                user_id=user_id,
+                conversation_id=context["conversation_id"],
+                request_id=context["request_id"],
+                user_text=user_text,
+                reply=reply,
+                model=route.model,
+                provider=route.provider,
+                tokens_used=completion if reply is not None else None,
+                partial=status != "ok",
+            )
+        except Exception as exc:
+            if status == "ok":
+                raise
+            _log.warning("turn %s not stored: %s", context["request_id"], exc)
+        latency = _ms(time.perf_counter() - began)
+        first = progress.first_token_at
+        await self._usage.record(
+            UsageEntry(
+                user_id=user_id,
+                provider=route.provider,
+                model=route.model,
+                operation="chat_stream" if request.streamed else "chat",
+                tokens_in=end.prompt_tokens,
+                tokens_out=completion,
+                latency_ms=latency,
+                conversation_id=context["conversation_id"],
+                request_id=context["request_id"],
+                status=status,
+                metadata={
+                    "fallback_used": progress.fallback_used,
+                    "time_to_first_token_ms": None if first is None else _ms(first - began),
+                    **({"error": failure.reason} if failure else {}),
+                },
+            )
+        )
+        if status == "ok":
+            await self._events.publish(
+                "gaia.chat.message.complete",
+                {
+                    **context,
+                    "message_id": message_id,
+                    "model": route.model,
+                    "provider": route.provider,
+                    "prompt_tokens": end.prompt_tokens,
+                    "completion_tokens": completion,
+                    "latency_ms": latency,
+                    "fallback_used": progress.fallback_used,
+                    "timestamp": _now(),
+                },
+            )
+        else:
+            await self._events.publish(
+                "gaia.chat.message.failed",
+                {
+                    **context,
+                    "message_id": message_id,
+                    "model": route.model,
+                    "provider": route.provider,
+                    "reason": failure.reason if failure else "cancelled",
+                    "error": failure.message if failure else "client disconnected",
+                    "partial": bool(progress.parts),
+                    "timestamp": _now(),
+                },
+            )
+        return message_id
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat()

@@ -1,0 +1,251 @@
+"""Security properties of authentication, end to end: forged tokens, revocation everywhere within a second,
+expiry, rate limits, secrets kept out of logs and responses, the native gRPC door, Redis down."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+
+import aiohttp
+import asyncpg
+import grpc
+import pytest
+from gaia.auth.v1 import auth_pb2, auth_pb2_grpc
+from gaia.chat.v1 import chat_pb2, chat_pb2_grpc
+from google.protobuf import timestamp_pb2
+from grpc import aio
+
+from gaia_services.auth.api_keys import ApiKeyStore
+from gaia_services.auth.authenticator import LocalAuthenticator
+from gaia_services.auth.cache import CredentialCache
+from gaia_services.auth.limits import SlidingWindow
+from gaia_services.auth.tokens import TokenSigner
+from gaia_services.embedded import free_port
+from gaia_services.runtime.errors import CredentialsForbidden
+from gaia_services.runtime.principal import AuthType, Credentials
+from tests.integration.test_auth_contract import _link_token, _mails
+from tests.integration.test_auth_mesh import JWT_SECRET, auth_http, auth_mesh, mint
+from tests.support.infra import Infra
+from tests.support.mesh import DEV_API_KEY, Mesh
+
+__all__ = ["auth_http", "auth_mesh"]
+
+PROTECTED = "/api/v1/conversations"
+DEV = (("x-api-key", DEV_API_KEY),)
+
+
+def _b64(data: dict[str, object]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
+
+
+async def _profile(mesh: Mesh, metadata: tuple[tuple[str, str], ...]) -> auth_pb2.GetProfileResponse:
+    async with aio.insecure_channel(mesh.addrs["auth"]) as channel:
+        reply: auth_pb2.GetProfileResponse = await auth_pb2_grpc.AuthServiceStub(channel).GetProfile(
+            auth_pb2.GetProfileRequest(), metadata=metadata, timeout=5)
+        return reply
+
+
+async def _create_key(mesh: Mesh, **fields: object) -> auth_pb2.CreateApiKeyResponse:
+    async with aio.insecure_channel(mesh.addrs["auth"]) as channel:
+        reply: auth_pb2.CreateApiKeyResponse = await auth_pb2_grpc.AuthServiceStub(channel).CreateApiKey(
+            auth_pb2.CreateApiKeyRequest(name="test key", **fields), metadata=DEV, timeout=5)
+        return reply
+
+
+async def _login(http: aiohttp.ClientSession, mesh: Mesh) -> tuple[str, str, dict[str, str]]:
+    email, password = f"sec-{uuid.uuid4().hex[:10]}@gaia.test", "pass-" + uuid.uuid4().hex[:12]
+    async with http.post("/api/v1/auth/register", json={"email": email, "password": password}) as response:
+        assert response.status == 200
+    token = _link_token(_mails(mesh, email)[-1])
+    async with http.post("/api/v1/auth/confirm", json={"token": token, "email": email}) as response:
+        assert response.status == 200
+    async with http.post("/api/v1/auth/login", json={"email": email, "password": password}) as response:
+        assert response.status == 200
+        session = (await response.json())["session"]
+    return email, password, session
+
+
+async def _within(seconds: float, refused: Callable[[], Awaitable[bool]]) -> float:
+    started = time.monotonic()
+    while not await refused():
+        assert time.monotonic() - started < seconds, f"still accepted after {seconds}s"
+        await asyncio.sleep(0.05)
+    return time.monotonic() - started
+
+
+async def test_native_grpc_client_with_key_with_jwt_and_without(auth_mesh: Mesh,
+                                                               auth_http: aiohttp.ClientSession) -> None:
+    by_key = await _profile(auth_mesh, DEV)
+    assert by_key.user.email == "dev@gaia.local"
+    email, _, session = await _login(auth_http, auth_mesh)
+    by_jwt = await _profile(auth_mesh, (("authorization", f"Bearer {session['access_token']}"),))
+    assert by_jwt.user.email == email
+    async with aio.insecure_channel(auth_mesh.addrs["chat"]) as channel:
+        chat = chat_pb2_grpc.ChatServiceStub(channel)
+        await chat.ListConversations(chat_pb2.ListConversationsRequest(), timeout=5,
+                                     metadata=(("authorization", f"Bearer {session['access_token']}"),))
+        with pytest.raises(aio.AioRpcError) as refused:
+            await chat.ListConversations(chat_pb2.ListConversationsRequest(), timeout=5)
+        assert refused.value.code() is grpc.StatusCode.UNAUTHENTICATED
+        assert refused.value.details() == "Not authenticated. Provide a valid JWT or API Key."
+
+
+async def test_forged_and_expired_jwts_are_refused(auth_mesh: Mesh, auth_http: aiohttp.ClientSession) -> None:
+    _, _, session = await _login(auth_http, auth_mesh)
+    good = session["access_token"]
+    head, payload, signature = good.split(".")
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    forged = {
+        "expired": mint({**claims, "exp": int(time.time()) - 5}),
+        "wrong audience": mint({**claims, "aud": "anon"}),
+        "wrong secret": mint(claims, secret="not-the-secret-" * 3),
+        "alg none": f"{_b64({'alg': 'none', 'typ': 'JWT'})}.{payload}.",
+        "tampered": f"{head}.{_b64({**claims, 'sub': str(uuid.uuid4())})}.{signature}",
+        "HS512": mint(claims).replace(head, _b64({"alg": "HS512", "typ": "JWT"})),
+    }
+    for name, token in forged.items():
+        with pytest.raises(aio.AioRpcError) as refused:
+            await _profile(auth_mesh, (("authorization", f"Bearer {token}"),))
+        assert refused.value.code() is grpc.StatusCode.UNAUTHENTICATED, name
+        async with auth_http.get(PROTECTED, headers={"Authorization": f"Bearer {token}"}) as response:
+            assert response.status == 401, name
+        async with auth_http.post("/api/v1/auth/validate", json={"token": token}) as response:
+            assert (await response.json())["valid"] is False, name
+    assert (await _profile(auth_mesh, (("authorization", f"Bearer {good}"),))).user.id == claims["sub"]
+
+
+async def test_a_revoked_key_is_refused_everywhere_within_a_second(auth_mesh: Mesh,
+                                                                   auth_http: aiohttp.ClientSession) -> None:
+    created = await _create_key(auth_mesh)
+    assert created.raw_key.startswith("gaia_dev_") and len(created.raw_key) == len("gaia_dev_") + 32
+    key = (("x-api-key", created.raw_key),)
+    async with aio.insecure_channel(auth_mesh.addrs["chat"]) as channel:
+        chat = chat_pb2_grpc.ChatServiceStub(channel)
+        await chat.ListConversations(chat_pb2.ListConversationsRequest(), metadata=key, timeout=5)
+        await _profile(auth_mesh, key)
+        async with auth_http.get(PROTECTED, headers={"X-API-Key": created.raw_key}) as response:
+            assert response.status == 200  # every cache layer now holds the key
+
+        async with aio.insecure_channel(auth_mesh.addrs["auth"]) as auth_channel:
+            revoked = await auth_pb2_grpc.AuthServiceStub(auth_channel).RevokeApiKey(
+                auth_pb2.RevokeApiKeyRequest(api_key_id=created.api_key.id), metadata=DEV, timeout=5)
+        assert revoked.api_key.is_active is False
+
+        async def shim_refuses() -> bool:
+            async with auth_http.get(PROTECTED, headers={"X-API-Key": created.raw_key}) as response:
+                return response.status == 403 and await response.json() == {
+                    "detail": "Could not validate credentials"}
+
+        async def grpc_refuses() -> bool:
+            try:
+                await chat.ListConversations(chat_pb2.ListConversationsRequest(), metadata=key, timeout=5)
+            except aio.AioRpcError as exc:
+                return exc.code() is grpc.StatusCode.PERMISSION_DENIED
+            return False
+
+        assert await _within(1.0, shim_refuses) < 1.0
+        assert await _within(1.0, grpc_refuses) < 1.0
+
+
+async def test_an_expired_key_is_refused(auth_mesh: Mesh, auth_http: aiohttp.ClientSession) -> None:
+    expires = timestamp_pb2.Timestamp()
+    expires.FromDatetime(datetime.now(UTC) + timedelta(seconds=2))
+    created = await _create_key(auth_mesh, expires_at=expires)
+    headers = {"X-API-Key": created.raw_key}
+    async with auth_http.get(PROTECTED, headers=headers) as response:
+        assert response.status == 200
+
+    async def refused() -> bool:
+        async with auth_http.get(PROTECTED, headers=headers) as response:
+            return response.status == 403
+
+    await _within(4.0, refused)
+
+
+async def test_per_key_rate_limit_answers_429_with_retry_after(auth_mesh: Mesh, infra: Infra,
+                                                               auth_http: aiohttp.ClientSession) -> None:
+    created = await _create_key(auth_mesh)
+    conn = await asyncpg.connect(infra.database_url)
+    try:
+        await conn.execute("UPDATE api_keys SET permissions = '{\"rate_limit_per_minute\": 3}' WHERE id = $1::uuid",
+                           created.api_key.id)
+    finally:
+        await conn.close()
+    headers = {"X-API-Key": created.raw_key}
+    for _ in range(3):
+        async with auth_http.get(PROTECTED, headers=headers) as response:
+            assert response.status == 200
+    async with auth_http.get(PROTECTED, headers=headers) as response:
+        assert response.status == 429
+        assert await response.read() == b'{"error":"Rate limit exceeded: 3 per 1 minute"}'
+        assert 1 <= int(response.headers["Retry-After"]) <= 60
+    async with auth_http.get(PROTECTED, headers={"X-API-Key": DEV_API_KEY}) as response:
+        assert response.status == 200  # another principal is not limited
+
+
+async def test_last_used_at_is_kept_without_a_write_per_request(auth_mesh: Mesh, infra: Infra,
+                                                                auth_http: aiohttp.ClientSession) -> None:
+    created = await _create_key(auth_mesh)
+    conn = await asyncpg.connect(infra.database_url)
+    try:
+        query = "SELECT last_used_at FROM api_keys WHERE id = $1::uuid"
+        assert await conn.fetchval(query, created.api_key.id) is None
+        async with auth_http.get(PROTECTED, headers={"X-API-Key": created.raw_key}) as response:
+            assert response.status == 200
+        first = await conn.fetchval(query, created.api_key.id)
+        assert first is not None
+        for _ in range(3):
+            async with auth_http.get(PROTECTED, headers={"X-API-Key": created.raw_key}) as response:
+                assert response.status == 200
+        assert await conn.fetchval(query, created.api_key.id) == first
+    finally:
+        await conn.close()
+
+
+async def test_no_secret_reaches_a_log_line_or_another_response(auth_mesh: Mesh,
+                                                                 auth_http: aiohttp.ClientSession) -> None:
+    email, password, session = await _login(auth_http, auth_mesh)
+    async with auth_http.post("/api/v1/auth/refresh", json={"refresh_token": session["refresh_token"]}) as resp:
+        renewed = (await resp.json())["session"]
+    async with auth_http.post("/api/v1/auth/login", json={"email": email, "password": password + "x"}) as resp:
+        wrong = await resp.text()
+    created = await _create_key(auth_mesh)
+    confirmation = _link_token(_mails(auth_mesh, email)[-1])
+    async with auth_http.post("/api/v1/auth/validate", json={"api_key": created.raw_key}) as resp:
+        validated = await resp.text()
+    await asyncio.sleep(0.3)  # let the mesh's log lines arrive
+    log = "\n".join(auth_mesh.log)
+    secrets = [password, session["access_token"], session["refresh_token"], renewed["access_token"],
+               renewed["refresh_token"], created.raw_key, confirmation]
+    for secret in secrets:
+        assert secret not in log
+        assert secret not in wrong and secret not in validated
+    assert DEV_API_KEY not in log.replace(f"dev API key {DEV_API_KEY}", "")  # the dev banner prints it
+
+
+async def test_redis_down_falls_back_to_postgres(auth_mesh: Mesh, infra: Infra) -> None:
+    import redis.asyncio as redis
+
+    dead = redis.from_url(f"redis://127.0.0.1:{free_port()}", socket_connect_timeout=0.5, socket_timeout=0.5)
+    pool = await asyncpg.create_pool(infra.database_url, min_size=1, max_size=2)
+    try:
+        authenticator = LocalAuthenticator(
+            signer=TokenSigner(secret=JWT_SECRET, ttl_s=3600),
+            keys=ApiKeyStore(pool=pool),
+            cache=CredentialCache(client=dead, prefix="x:", ttl_s=60, local_ttl_s=0.0),
+            limiter=SlidingWindow(client=dead, prefix="x:"),
+            rate_limit_per_minute=1,
+        )
+        for _ in range(3):  # each goes to Postgres; the limiter lets requests pass
+            principal = await authenticator.authenticate(Credentials(api_key=DEV_API_KEY))
+            assert principal.auth_type is AuthType.API_KEY and principal.email == "dev@gaia.local"
+        with pytest.raises(CredentialsForbidden):
+            await authenticator.authenticate(Credentials(api_key="not-a-real-key"))
+    finally:
+        await pool.close()
+        await dead.aclose()
