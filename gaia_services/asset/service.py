@@ -9,6 +9,7 @@ from gaia.asset.v1 import asset_pb2, asset_pb2_grpc
 from grpc import aio
 
 from gaia_services.asset.pricing import PricingBook
+from gaia_services.asset.service_assets import AssetRpcs
 from gaia_services.asset.service_pricing import PricingRpcs
 from gaia_services.asset.service_usage import UsageRpcs
 from gaia_services.asset.settings import AssetSettings
@@ -24,8 +25,6 @@ _SERVICE = asset_pb2.DESCRIPTOR.services_by_name["AssetService"].full_name
 
 class AssetServicer(asset_pb2_grpc.AssetServiceServicer):
     def __init__(self, *, resources: Resources, settings: AssetSettings) -> None:
-        from gaia_services.asset.service_assets import AssetRpcs
-
         self._resources = resources
         usage = UsageStore(pool=resources.pool())
         self._pricing = PricingRpcs(

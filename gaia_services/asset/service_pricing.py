@@ -25,6 +25,7 @@ from gaia_services.asset.convert import (
 from gaia_services.asset.estimator import compare, estimate
 from gaia_services.asset.pricing import PricingBook, PricingModel
 from gaia_services.asset.usage import UsageStore
+from gaia_services.runtime.calls import current_call
 from gaia_services.runtime.errors import NotFound
 
 __all__ = ["PricingRpcs", "caller_id"]
@@ -38,8 +39,6 @@ _CAPABILITIES = {
 
 
 def caller_id() -> str:
-    from gaia_services.runtime.calls import current_call
-
     call = current_call.get()
     assert call is not None and call.principal is not None, "an authenticated call"
     return call.principal.user_id

@@ -125,6 +125,7 @@ class PersonaCache:
                 return
             try:
                 await client.subscribe(CHANGED_SUBJECT, cb=self._on_changed)
+                await client.flush(timeout=2)  # the broker knows the subscription before we rely on it
             except Exception as exc:  # NATS trouble degrades to the local TTL
                 _log.warning("cannot subscribe to %s: %s", CHANGED_SUBJECT, exc)
 

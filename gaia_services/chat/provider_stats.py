@@ -166,10 +166,12 @@ class ProviderStats:
 
     async def reset(self) -> tuple[datetime, datetime]:
         """Start measuring afresh on every replica: returns (previous reset instant, new one)."""
-        row = await self._pool.fetchrow(
-            """WITH old AS (SELECT reset_at FROM chat_performance_state FOR UPDATE)
-               UPDATE chat_performance_state SET reset_at = clock_timestamp()
-               RETURNING (SELECT reset_at FROM old) AS previous, reset_at"""
-        )
-        assert row is not None
-        return row["previous"], row["reset_at"]
+        previous = await self.reset_at()
+        async with self._pool.acquire() as conn, conn.transaction():
+            previous = (
+                await conn.fetchval("SELECT reset_at FROM chat_performance_state FOR UPDATE") or previous
+            )
+            now = await conn.fetchval(
+                "UPDATE chat_performance_state SET reset_at = clock_timestamp() RETURNING reset_at"
+            )
+        return previous, now

@@ -195,6 +195,7 @@ async def test_an_image_is_generated_stored_listed_fetched_and_downloaded_by_its
 async def test_each_category_goes_to_its_provider(
     http: aiohttp.ClientSession,
     infra: Infra,
+    *,
     category: str,
     style: str,
     fmt: str,
@@ -235,7 +236,7 @@ async def test_each_category_goes_to_its_provider(
     ],
 )
 async def test_a_failing_or_slow_provider_leaves_nothing_behind(
-    http: aiohttp.ClientSession, infra: Infra, mesh: Mesh, description: str, status: int, message: str
+    http: aiohttp.ClientSession, infra: Infra, mesh: Mesh, *, description: str, status: int, message: str
 ) -> None:
     user = await fresh_user(infra)
     before = await counts(infra, user, mesh)
@@ -283,9 +284,11 @@ async def test_the_session_budget_is_enforced_before_any_provider_call(
 async def test_generation_streams_progress_and_publishes_events(mesh: Mesh, infra: Infra) -> None:
     seen: list[tuple[str, dict[str, Any]]] = []
     client = await nats.connect(infra.nats_url)
-    subscription = await client.subscribe(
-        "gaia.asset.generation.*", cb=lambda m: _collect(seen, m.subject, m.data)
-    )
+
+    async def collect(message: Any) -> None:
+        seen.append((message.subject, json.loads(message.data)))
+
+    subscription = await client.subscribe("gaia.asset.generation.*", cb=collect)
     try:
         async with aio.insecure_channel(mesh.addrs["asset"]) as channel:
             stub = asset_pb2_grpc.AssetServiceStub(channel)
@@ -319,7 +322,3 @@ async def test_generation_streams_progress_and_publishes_events(mesh: Mesh, infr
     finally:
         await subscription.unsubscribe()
         await client.close()
-
-
-async def _collect(seen: list[tuple[str, dict[str, Any]]], subject: str, data: bytes) -> None:
-    seen.append((subject, json.loads(data)))

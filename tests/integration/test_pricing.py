@@ -110,7 +110,7 @@ async def test_pricing_routes_answer_the_recorded_bodies(
     ],
 )
 async def test_client_mistakes_are_4xx_with_the_reference_message(
-    http: aiohttp.ClientSession, method: str, path: str, data: bytes | None, status: int, message: str
+    http: aiohttp.ClientSession, *, method: str, path: str, data: bytes | None, status: int, message: str
 ) -> None:
     got, body, _ = await _get(http, method, path, data=data)
     assert got == status

@@ -1,4 +1,4 @@
-"""Usage and billing routes through the real shim: reference shapes, values computed from what was recorded."""
+"""Usage and billing routes through the real shim: reference shapes, values computed from the records."""
 
 from __future__ import annotations
 
@@ -141,7 +141,7 @@ async def test_usage_log_has_the_reference_shape_and_jwt_callers_work(
     ],
 )
 async def test_client_mistakes_are_4xx(
-    http: aiohttp.ClientSession, method: str, path: str, body: Any, status: int, message: str
+    http: aiohttp.ClientSession, *, method: str, path: str, body: Any, status: int, message: str
 ) -> None:
     got, reply = await call(http, method, path, KEY, body)
     assert (got, reply) == (status, wrapped(message))
