@@ -66,10 +66,9 @@ _IMAGE_FORMATS = ("png", "jpg", "jpeg", "webp")
 
 
 def _storage(resources: Resources, settings: AssetSettings) -> Storage:
-    if settings.storage == "s3":
-        from gaia_services.asset.s3 import S3Storage
-
-        return S3Storage(settings=settings)
+    if settings.storage != "local":
+        # The S3-compatible backend (SigV4 PUT/GET/DELETE behind the same Storage protocol) is not built yet.
+        raise RuntimeError(f"GAIA_ASSET_STORAGE={settings.storage!r} is not supported yet; use 'local'")
     root = settings.storage_dir or resources.settings.data_dir / "assets"
     return LocalStorage(root=root, bucket=settings.bucket_name)
 

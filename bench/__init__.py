@@ -1,0 +1,1 @@
+"""Benchmarks: the full path (client → shim → gRPC → chat → provider SDK → a local fake provider)."""

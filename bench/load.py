@@ -1,0 +1,123 @@
+"""A closed-loop load generator on aiohttp (httpx is ~10x slower here under concurrency, DESIGN.md)."""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+
+__all__ = ["Result", "run_load"]
+
+
+@dataclass(frozen=True)
+class Result:
+    concurrency: int
+    requests: int
+    errors: int
+    seconds: float
+    latencies_ms: list[float]
+    ttft_ms: list[float]
+    tokens: int
+
+    @property
+    def rate(self) -> float:
+        return self.requests / self.seconds if self.seconds else 0.0
+
+    @property
+    def tokens_per_s(self) -> float:
+        return self.tokens / self.seconds if self.seconds else 0.0
+
+    def pct(self, values: list[float], q: float) -> float:
+        if not values:
+            return float("nan")
+        ordered = sorted(values)
+        return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "concurrency": self.concurrency,
+            "requests": self.requests,
+            "errors": self.errors,
+            "seconds": round(self.seconds, 3),
+            "rate_per_s": round(self.rate, 1),
+            "p50_ms": round(self.pct(self.latencies_ms, 0.5), 2),
+            "p99_ms": round(self.pct(self.latencies_ms, 0.99), 2),
+            "mean_ms": round(statistics.fmean(self.latencies_ms), 2) if self.latencies_ms else None,
+            "ttft_p50_ms": round(self.pct(self.ttft_ms, 0.5), 2) if self.ttft_ms else None,
+            "tokens_per_s": round(self.tokens_per_s, 1),
+        }
+
+
+async def _one(
+    session: aiohttp.ClientSession,
+    *,
+    method: str,
+    url: str,
+    body: Any,
+    headers: Mapping[str, str],
+    stream: bool,
+) -> tuple[float, float | None, int]:
+    started = time.perf_counter()
+    first: float | None = None
+    tokens = 0
+    async with session.request(method, url, json=body, headers=headers) as response:
+        if response.status != 200:
+            await response.read()
+            raise RuntimeError(f"HTTP {response.status}")
+        if stream:
+            async for line in response.content:
+                if line.startswith(b"data: {"):
+                    if first is None:
+                        first = time.perf_counter()
+                    tokens += 1
+        else:
+            await response.read()
+    done = time.perf_counter()
+    return (done - started) * 1000, None if first is None else (first - started) * 1000, tokens
+
+
+async def run_load(
+    *,
+    method: str,
+    url: str,
+    body: Any = None,
+    headers: Mapping[str, str] | None = None,
+    concurrency: int,
+    total: int,
+    stream: bool = False,
+) -> Result:
+    """``total`` requests, ``concurrency`` at a time; latencies, time to first event, events relayed."""
+    latencies: list[float] = []
+    ttfts: list[float] = []
+    errors = 0
+    tokens = 0
+    remaining = total
+    connector = aiohttp.TCPConnector(limit=concurrency, force_close=False)
+    timeout = aiohttp.ClientTimeout(total=120)
+    async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
+
+        async def worker() -> None:
+            nonlocal remaining, errors, tokens
+            while remaining > 0:
+                remaining -= 1
+                try:
+                    latency, ttft, count = await _one(
+                        session, method=method, url=url, body=body, headers=headers or {}, stream=stream
+                    )
+                except (aiohttp.ClientError, RuntimeError, TimeoutError):
+                    errors += 1
+                    continue
+                latencies.append(latency)
+                tokens += count
+                if ttft is not None:
+                    ttfts.append(ttft)
+
+        started = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        seconds = time.perf_counter() - started
+    return Result(concurrency, total, errors, seconds, latencies, ttfts, tokens)
