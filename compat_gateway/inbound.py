@@ -28,11 +28,16 @@ class InputError(Exception):
         self.items = items
 
 
-def _items(exc: ValidationError, where: str) -> list[dict[str, Any]]:
-    return [
-        {"type": e["type"], "loc": [where, *e["loc"]], "msg": e["msg"], "input": e.get("input")}
-        for e in exc.errors(include_url=False, include_context=False)
-    ]
+def _items(exc: ValidationError, where: str, data: Any) -> list[dict[str, Any]]:
+    """FastAPI's 422 items. A query parameter is validated on its own there, so its ``input`` is its raw
+    value, or null when it is missing; a body error echoes the whole body."""
+    items = []
+    for e in exc.errors(include_url=False, include_context=False):
+        value = e.get("input")
+        if where == "query":
+            value = None if e["type"] == "missing" else data.get(e["loc"][0]) if e["loc"] else value
+        items.append({"type": e["type"], "loc": [where, *e["loc"]], "msg": e["msg"], "input": value})
+    return items
 
 
 @dataclass
@@ -116,7 +121,7 @@ class Inbound:
             try:
                 self.query_model = query.model_validate(self.query)
             except ValidationError as exc:
-                raise InputError(_items(exc, "query")) from exc
+                raise InputError(_items(exc, "query", self.query)) from exc
         if body is not None:
             data = await self.json()
             if data is None:
@@ -126,4 +131,4 @@ class Inbound:
             try:
                 self.body_model = body.model_validate(data)
             except ValidationError as exc:
-                raise InputError(_items(exc, "body")) from exc
+                raise InputError(_items(exc, "body", data)) from exc

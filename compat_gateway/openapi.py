@@ -19,7 +19,7 @@ _PARAM = re.compile(r"{([^}]+)}")
 _DETAIL = {"type": "object", "properties": {"detail": {}}, "required": ["detail"]}
 _ERROR = {"type": "object", "properties": {"error": {"type": "string"}}, "required": ["error"]}
 _WRAPPED_NOTE = 'Service errors are wrapped: {"detail":"Service error: {\\"detail\\":...}"}'
-_SECURITY = [{"ApiKey": []}, {"Bearer": []}]
+_SECURITY: list[dict[str, list[str]]] = [{"ApiKey": []}, {"Bearer": []}]
 
 
 def _json(schema: dict[str, Any]) -> dict[str, Any]:
