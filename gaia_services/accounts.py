@@ -11,7 +11,6 @@ import asyncpg
 
 from gaia_services.auth.accounts import Accounts
 from gaia_services.auth.passwords import Passwords
-from gaia_services.auth.wiring import announce_key_revoked
 from gaia_services.runtime.errors import DomainError
 from gaia_services.settings import Settings
 
@@ -66,6 +65,8 @@ def _keys_list(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _keys_revoke(settings: Settings, args: argparse.Namespace) -> int:
+    from gaia_services.auth.wiring import announce_key_revoked  # heavy (NATS, Redis): only when needed
+
     async def action(accounts: Accounts) -> None:
         revoked = await accounts.revoke_key(key_id=args.key_id)
         await announce_key_revoked(settings, revoked)  # every replica stops accepting it at once

@@ -90,7 +90,7 @@ def _status_error(code: grpc.StatusCode, message: str, *, domain: bool) -> OpenA
 
 
 def _rpc_error(exc: aio.AioRpcError) -> OpenAIError:
-    trailing = dict(exc.trailing_metadata() or ())
+    trailing = {k: v for k, v in (exc.trailing_metadata() or ())}
     return _status_error(exc.code(), exc.details() or "", domain=ERROR_MARKER_KEY in trailing)
 
 

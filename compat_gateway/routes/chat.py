@@ -190,7 +190,9 @@ def _cache_stats(reply: chat_pb2.GetCacheStatusResponse) -> dict[str, Any]:
 def _cache_query(inbound: Inbound) -> chat_pb2.InvalidateCacheRequest:
     query: CacheQuery = inbound.query_model
     if query.cache_type is None:
-        raise InputError([{"type": "missing", "loc": ["query", "cache_type"], "msg": "Field required", "input": None}])
+        raise InputError(
+            [{"type": "missing", "loc": ["query", "cache_type"], "msg": "Field required", "input": None}]
+        )
     return chat_pb2.InvalidateCacheRequest(
         cache_type=query.cache_type, user_id=query.user_id or "", activity=query.activity or ""
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections.abc import AsyncIterator
 
@@ -16,8 +17,10 @@ from gaia_services.asset.convert import ts
 from gaia_services.asset.generation import Done, Failed, GenerationRequest, Generator, Progress
 from gaia_services.asset.provider_clients import providers_for
 from gaia_services.asset.providers import Provider
+from gaia_services.asset.s3 import S3Storage
 from gaia_services.asset.service_pricing import PricingRpcs, caller_id
 from gaia_services.asset.settings import AssetSettings
+from gaia_services.asset.sigv4 import SigningKey
 from gaia_services.asset.storage import LocalStorage, Storage, content_type_for
 from gaia_services.asset.usage import UsageStore
 from gaia_services.runtime.errors import InvalidArgument, NotFound
@@ -66,9 +69,28 @@ _IMAGE_FORMATS = ("png", "jpg", "jpeg", "webp")
 
 
 def _storage(resources: Resources, settings: AssetSettings) -> Storage:
-    if settings.storage != "local":
-        # The S3-compatible backend (SigV4 PUT/GET/DELETE behind the same Storage protocol) is not built yet.
-        raise RuntimeError(f"GAIA_ASSET_STORAGE={settings.storage!r} is not supported yet; use 'local'")
+    if settings.storage == "s3":
+        required = {
+            "GAIA_ASSET_S3_ENDPOINT": settings.s3_endpoint,
+            "GAIA_ASSET_S3_ACCESS_KEY": settings.s3_access_key,
+            "GAIA_ASSET_S3_SECRET_KEY": settings.s3_secret_key,
+        }
+        if missing := [name for name, value in required.items() if not value]:
+            raise RuntimeError(f"GAIA_ASSET_STORAGE=s3 needs {', '.join(missing)}")
+        assert settings.s3_secret_key is not None
+        return S3Storage(
+            endpoint=settings.s3_endpoint,
+            bucket=settings.s3_bucket or settings.bucket_name,
+            key=SigningKey(
+                access_key=settings.s3_access_key,
+                secret_key=settings.s3_secret_key.get_secret_value(),
+                region=settings.s3_region,
+            ),
+            path_style=settings.s3_path_style,
+            timeout_s=settings.s3_timeout_s,
+            connect_timeout_s=settings.s3_connect_timeout_s,
+            retries=settings.s3_retries,
+        )
     root = settings.storage_dir or resources.settings.data_dir / "assets"
     return LocalStorage(root=root, bucket=settings.bucket_name)
 
@@ -100,11 +122,18 @@ class AssetRpcs:
         )
 
     def _providers(self, category: str) -> list[Provider]:
-        if self._session is None:
+        if self._session is None:  # opened on first use, in the serving loop; closed by ``close``
             self._session = aiohttp.ClientSession()
         return providers_for(
             category, settings=self._settings, book=self._pricing.book, session=self._session
         )
+
+    async def close(self) -> None:
+        """Release outgoing connections: the providers' HTTP session and the storage's."""
+        session, self._session = self._session, None
+        if session is not None:
+            await session.close()
+        await self._storage.close()
 
     def download_url(self, asset_id: str) -> str:
         return f"{self._public}/api/v1/assets/{asset_id}/download"
@@ -212,12 +241,19 @@ class AssetRpcs:
         self, request: asset_pb2.DownloadAssetRequest
     ) -> AsyncIterator[asset_pb2.DownloadAssetResponse]:
         record = await self._owned(request.asset_id)
-        data = await self._storage.get(record.storage_key)
-        yield asset_pb2.DownloadAssetResponse(
-            content_type=content_type_for(record.file_format),
-            file_name=f"{record.asset_id}.{record.file_format}",
-            total_size_bytes=len(data),
-            data=data[:_CHUNK],
-        )
-        for offset in range(_CHUNK, len(data), _CHUNK):
-            yield asset_pb2.DownloadAssetResponse(data=data[offset : offset + _CHUNK])
+        async with self._storage.open(record.storage_key) as blob:
+            first = asset_pb2.DownloadAssetResponse(
+                content_type=content_type_for(record.file_format),
+                file_name=f"{record.asset_id}.{record.file_format}",
+                total_size_bytes=blob.size,
+            )
+            async with contextlib.aclosing(blob.chunks(_CHUNK)) as chunks:
+                async for piece in chunks:
+                    if first is not None:
+                        first.data = piece
+                        yield first
+                        first = None
+                    else:
+                        yield asset_pb2.DownloadAssetResponse(data=piece)
+            if first is not None:  # an empty file: the header message alone
+                yield first

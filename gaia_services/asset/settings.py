@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -39,14 +40,19 @@ class AssetSettings(BaseSettings):
     provider_retries: int = 2
     max_file_mb: float = 100.0
 
-    # Storage: "local" (under GAIA_DATA_DIR/assets) or "s3" (any S3-compatible endpoint).
-    storage: str = "local"
+    # Storage: "local" (under GAIA_DATA_DIR/assets) or "s3" (any S3-compatible endpoint, SigV4-signed).
+    storage: Literal["local", "s3"] = "local"
     storage_dir: Path | None = None
     bucket_name: str = "assets"
-    s3_endpoint: str = ""
+    s3_endpoint: str = ""  # e.g. http://minio:9000 or https://s3.eu-west-1.amazonaws.com
+    s3_bucket: str = ""  # defaults to bucket_name
     s3_region: str = "us-east-1"
     s3_access_key: str = ""
     s3_secret_key: SecretStr | None = None
+    s3_path_style: bool = True  # <endpoint>/<bucket>/<key>; False: <bucket>.<endpoint host>/<key>
+    s3_timeout_s: float = 30.0  # a whole PUT or DELETE; between two reads of a GET
+    s3_connect_timeout_s: float = 5.0
+    s3_retries: int = 2  # extra attempts after a connection error, a timeout or a 5xx
     public_base_url: str = ""  # where the shim is reachable; default http://<host>:<http_port>
 
     # Budgets (US dollars), enforced in Redis: per budget session per day, and per user per month.

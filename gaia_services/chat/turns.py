@@ -124,6 +124,31 @@ class _Progress:
         return "".join(self.parts)
 
 
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """What was decided before a turn started."""
+
+    user_id: str
+    request: TurnRequest
+    user_text: str
+    began: float
+    routed: float
+    route: Route
+    prompt: Prompt
+    fallback: bool
+    started: TurnStarted
+
+    @property
+    def context(self) -> dict[str, str]:
+        started = self.started
+        return {
+            "request_id": started.request_id,
+            "user_id": self.user_id,
+            "conversation_id": started.conversation_id,
+            "persona_id": started.persona_id,
+        }
+
+
 class ChatTurns:
     def __init__(
         self,
@@ -153,9 +178,8 @@ class ChatTurns:
         self._background.add(task)
         task.add_done_callback(self._background.discard)
 
-    async def run(
-        self, *, user_id: str, request_id: str, request: TurnRequest
-    ) -> AsyncGenerator[TurnEvent, None]:
+    async def _plan(self, *, user_id: str, request_id: str, request: TurnRequest) -> _Plan:
+        """Everything decided before the turn starts; raises what refuses the turn."""
         began = time.perf_counter()
         user_text = request.user_text()
         if not user_text.strip():
@@ -182,21 +206,17 @@ class ChatTurns:
                 past = await self._history.turns(user_id=user_id, conversation_id=placement.conversation_id)
             system_parts += [t.content for t in past if t.role == "system"]
             turns = (*(t for t in past if t.role != "system"), Turn(role="user", content=user_text))
+        temperature = request.temperature
         prompt = Prompt(
             model=route.model,
             system="\n\n".join(system_parts),
             turns=turns,
             max_tokens=request.max_tokens or self._settings.default_max_tokens,
-            temperature=request.temperature
-            if request.temperature is not None
-            else self._settings.default_temperature,
+            temperature=self._settings.default_temperature if temperature is None else temperature,
             top_p=request.top_p,
             stop=request.stop,
         )
-        fallback = (
-            self._settings.enable_fallback if request.enable_fallback is None else request.enable_fallback
-        )
-        routed = time.perf_counter()
+        fallback = request.enable_fallback
         started = TurnStarted(
             conversation_id=placement.conversation_id,
             model=route.model,
@@ -206,24 +226,35 @@ class ChatTurns:
             persona_id=persona.id if persona else "",
             conversation_created=placement.created,
         )
-        context = {
-            "request_id": request_id,
-            "user_id": user_id,
-            "conversation_id": placement.conversation_id,
-            "persona_id": started.persona_id,
-        }
+        return _Plan(
+            user_id=user_id,
+            request=request,
+            user_text=user_text,
+            began=began,
+            routed=time.perf_counter(),
+            route=route,
+            prompt=prompt,
+            fallback=self._settings.enable_fallback if fallback is None else fallback,
+            started=started,
+        )
+
+    async def run(
+        self, *, user_id: str, request_id: str, request: TurnRequest
+    ) -> AsyncGenerator[TurnEvent, None]:
+        plan = await self._plan(user_id=user_id, request_id=request_id, request=request)
+        route = plan.route
         await self._events.publish(
             "gaia.chat.message.start",
-            {**context, "model": route.model, "provider": route.provider, "timestamp": _now()},
+            {**plan.context, "model": route.model, "provider": route.provider, "timestamp": _now()},
         )
         progress = _Progress(route=route)
         opened: OpenedStream | None = None
         outcome = "cut"
         failure: ProviderError | None = None
         try:
-            yield started
+            yield plan.started
             progress.llm_started = time.perf_counter()
-            opened = await self._router.open(route, prompt, fallback=fallback)
+            opened = await self._router.open(route, plan.prompt, fallback=plan.fallback)
             progress.route, progress.fallback_used = opened.route, opened.fallback_used
             event = opened.first
             while True:
@@ -245,74 +276,39 @@ class ChatTurns:
         finally:
             if opened is not None:
                 await opened.aclose()
-            if outcome == "cut":
-                self._spawn(
-                    self._finish(
-                        user_id=user_id,
-                        request=request,
-                        user_text=user_text,
-                        began=began,
-                        context=context,
-                        progress=progress,
-                        status="cut",
-                        failure=None,
-                    )
-                )
-        ended = time.perf_counter()
+            if outcome == "cut":  # the consumer went away: store what was said, in the background
+                self._spawn(self._finish(plan, progress, status="cut", failure=None))
         if outcome == "ok":
-            message_id = await self._finish(
-                user_id=user_id,
-                request=request,
-                user_text=user_text,
-                began=began,
-                context=context,
-                progress=progress,
-                status="ok",
-                failure=None,
-            )
-            end = progress.end or StreamEnd()
-            first = progress.first_token_at or ended
-            yield TurnCompleted(
-                finish_reason=end.finish_reason or "stop",
-                prompt_tokens=end.prompt_tokens,
-                completion_tokens=end.completion_tokens or len(progress.parts),
-                time_to_first_token_ms=_ms(first - began),
-                llm_time_ms=_ms(ended - progress.llm_started),
-                total_time_ms=_ms(time.perf_counter() - began),
-                routing_time_ms=_ms(routed - began),
-                fallback_used=progress.fallback_used,
-                message_id=message_id,
-                model=progress.route.model,
-                provider=progress.route.provider,
-            )
+            yield await self._complete(plan, progress)
             return
         assert failure is not None
-        await self._finish(
-            user_id=user_id,
-            request=request,
-            user_text=user_text,
-            began=began,
-            context=context,
-            progress=progress,
-            status="error",
-            failure=failure,
-        )
+        await self._finish(plan, progress, status="error", failure=failure)
         yield TurnFailed(code=failure.code, reason=failure.reason, message=failure.message)
 
+    async def _complete(self, plan: _Plan, progress: _Progress) -> TurnCompleted:
+        ended = time.perf_counter()
+        message_id = await self._finish(plan, progress, status="ok", failure=None)
+        end = progress.end or StreamEnd()
+        first = progress.first_token_at or ended
+        return TurnCompleted(
+            finish_reason=end.finish_reason or "stop",
+            prompt_tokens=end.prompt_tokens,
+            completion_tokens=end.completion_tokens or len(progress.parts),
+            time_to_first_token_ms=_ms(first - plan.began),
+            llm_time_ms=_ms(ended - progress.llm_started),
+            total_time_ms=_ms(time.perf_counter() - plan.began),
+            routing_time_ms=_ms(plan.routed - plan.began),
+            fallback_used=progress.fallback_used,
+            message_id=message_id,
+            model=progress.route.model,
+            provider=progress.route.provider,
+        )
+
     async def _finish(
-        self,
-        *,
-        user_id: str,
-        request: TurnRequest,
-        user_text: str,
-        began: float,
-        context: dict[str, str],
-        progress: _Progress,
-        status: str,
-        failure: ProviderError | None,
+        self, plan: _Plan, progress: _Progress, *, status: str, failure: ProviderError | None
     ) -> str:
         """Store the turns, record usage and publish the outcome; the stored reply's id."""
-        route, end = progress.route, progress.end or StreamEnd()
+        route, end, context = progress.route, progress.end or StreamEnd(), plan.context
         reply: str | None = progress.text
         if status != "ok" and not progress.parts:
             reply = None  # nothing was said: only the user turn is kept
@@ -320,10 +316,10 @@ class ChatTurns:
         message_id = ""
         try:
             message_id = await self._history.store(
-                user_id=user_id,
+                user_id=plan.user_id,
                 conversation_id=context["conversation_id"],
                 request_id=context["request_id"],
-                user_text=user_text,
+                user_text=plan.user_text,
                 reply=reply,
                 model=route.model,
                 provider=route.provider,
@@ -334,14 +330,14 @@ class ChatTurns:
             if status == "ok":
                 raise
             _log.warning("turn %s not stored: %s", context["request_id"], exc)
-        latency = _ms(time.perf_counter() - began)
+        latency = _ms(time.perf_counter() - plan.began)
         first = progress.first_token_at
         await self._usage.record(
             UsageEntry(
-                user_id=user_id,
+                user_id=plan.user_id,
                 provider=route.provider,
                 model=route.model,
-                operation="chat_stream" if request.streamed else "chat",
+                operation="chat_stream" if plan.request.streamed else "chat",
                 tokens_in=end.prompt_tokens,
                 tokens_out=completion,
                 latency_ms=latency,
@@ -350,19 +346,17 @@ class ChatTurns:
                 status=status,
                 metadata={
                     "fallback_used": progress.fallback_used,
-                    "time_to_first_token_ms": None if first is None else _ms(first - began),
+                    "time_to_first_token_ms": None if first is None else _ms(first - plan.began),
                     **({"error": failure.reason} if failure else {}),
                 },
             )
         )
+        common = {**context, "message_id": message_id, "model": route.model, "provider": route.provider}
         if status == "ok":
             await self._events.publish(
                 "gaia.chat.message.complete",
                 {
-                    **context,
-                    "message_id": message_id,
-                    "model": route.model,
-                    "provider": route.provider,
+                    **common,
                     "prompt_tokens": end.prompt_tokens,
                     "completion_tokens": completion,
                     "latency_ms": latency,
@@ -374,10 +368,7 @@ class ChatTurns:
             await self._events.publish(
                 "gaia.chat.message.failed",
                 {
-                    **context,
-                    "message_id": message_id,
-                    "model": route.model,
-                    "provider": route.provider,
+                    **common,
                     "reason": failure.reason if failure else "cancelled",
                     "error": failure.message if failure else "client disconnected",
                     "partial": bool(progress.parts),

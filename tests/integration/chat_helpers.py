@@ -29,8 +29,14 @@ class Caller:
 
 def mint(user_id: str, email: str, *, ttl_s: int = 3600) -> str:
     now = int(time.time())
-    claims = {"sub": user_id, "aud": "authenticated", "role": "authenticated", "email": email, "iat": now,
-              "exp": now + ttl_s}
+    claims = {
+        "sub": user_id,
+        "aud": "authenticated",
+        "role": "authenticated",
+        "email": email,
+        "iat": now,
+        "exp": now + ttl_s,
+    }
     return jwt.encode(claims, DEFAULT_DEV_JWT_SECRET, algorithm="HS256")
 
 
@@ -39,7 +45,9 @@ async def new_user(infra: Infra) -> Caller:
     email = f"chat-{uuid.uuid4().hex[:10]}@example.test"
     conn = await asyncpg.connect(infra.database_url)
     try:
-        user_id = str(await conn.fetchval("INSERT INTO users (email, name) VALUES ($1, 'T') RETURNING id", email))
+        user_id = str(
+            await conn.fetchval("INSERT INTO users (email, name) VALUES ($1, 'T') RETURNING id", email)
+        )
     finally:
         await conn.close()
     return Caller(user_id=user_id, headers={"Authorization": f"Bearer {mint(user_id, email)}"})
@@ -60,6 +68,6 @@ def sse_events(raw: bytes) -> list[Any]:
     events: list[Any] = []
     for block in raw.decode().split("\n\n")[:-1]:
         assert block.startswith("data: "), block
-        data = block[len("data: "):]
+        data = block[len("data: ") :]
         events.append(data if data == "[DONE]" else json.loads(data))
     return events

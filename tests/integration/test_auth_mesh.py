@@ -87,8 +87,14 @@ def test_production_refuses_the_default_or_a_short_jwt_secret(infra: Infra, tmp_
         env.pop("GAIA_JWT_SECRET", None)
         if secret:
             env["GAIA_JWT_SECRET"] = secret
-        result = subprocess.run([sys.executable, "-m", "gaia_services.cli", "up"], env=env, capture_output=True,
-                                text=True, timeout=30, check=False)
+        result = subprocess.run(
+            [sys.executable, "-m", "gaia_services.cli", "up"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
         assert result.returncode == 2
         assert "GAIA_ENV=prod needs GAIA_JWT_SECRET" in result.stderr
         assert not (tmp_path / "run" / "mesh.json").exists()
@@ -102,8 +108,12 @@ async def test_production_seeds_nothing_and_the_dev_key_is_refused(infra: Infra,
     finally:
         await admin.close()
     url = _database(infra.database_url, name)
-    env = {"GAIA_ENV": "prod", "GAIA_JWT_SECRET": "p" * 48, "DATABASE_URL": url,
-           "GAIA_REDIS_PREFIX": f"{infra.redis_prefix}prod:"}
+    env = {
+        "GAIA_ENV": "prod",
+        "GAIA_JWT_SECRET": "p" * 48,
+        "DATABASE_URL": url,
+        "GAIA_REDIS_PREFIX": f"{infra.redis_prefix}prod:",
+    }
     try:
         async with run_mesh(infra, tmp_path, extra_env=env) as mesh:
             conn = await asyncpg.connect(url)

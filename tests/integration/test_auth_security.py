@@ -46,14 +46,16 @@ def _b64(data: dict[str, object]) -> str:
 async def _profile(mesh: Mesh, metadata: tuple[tuple[str, str], ...]) -> auth_pb2.GetProfileResponse:
     async with aio.insecure_channel(mesh.addrs["auth"]) as channel:
         reply: auth_pb2.GetProfileResponse = await auth_pb2_grpc.AuthServiceStub(channel).GetProfile(
-            auth_pb2.GetProfileRequest(), metadata=metadata, timeout=5)
+            auth_pb2.GetProfileRequest(), metadata=metadata, timeout=5
+        )
         return reply
 
 
 async def _create_key(mesh: Mesh, **fields: object) -> auth_pb2.CreateApiKeyResponse:
     async with aio.insecure_channel(mesh.addrs["auth"]) as channel:
         reply: auth_pb2.CreateApiKeyResponse = await auth_pb2_grpc.AuthServiceStub(channel).CreateApiKey(
-            auth_pb2.CreateApiKeyRequest(name="test key", **fields), metadata=DEV, timeout=5)
+            auth_pb2.CreateApiKeyRequest(name="test key", **fields), metadata=DEV, timeout=5
+        )
         return reply
 
 
@@ -78,8 +80,9 @@ async def _within(seconds: float, refused: Callable[[], Awaitable[bool]]) -> flo
     return time.monotonic() - started
 
 
-async def test_native_grpc_client_with_key_with_jwt_and_without(auth_mesh: Mesh,
-                                                               auth_http: aiohttp.ClientSession) -> None:
+async def test_native_grpc_client_with_key_with_jwt_and_without(
+    auth_mesh: Mesh, auth_http: aiohttp.ClientSession
+) -> None:
     by_key = await _profile(auth_mesh, DEV)
     assert by_key.user.email == "dev@gaia.local"
     email, _, session = await _login(auth_http, auth_mesh)
@@ -87,8 +90,11 @@ async def test_native_grpc_client_with_key_with_jwt_and_without(auth_mesh: Mesh,
     assert by_jwt.user.email == email
     async with aio.insecure_channel(auth_mesh.addrs["chat"]) as channel:
         chat = chat_pb2_grpc.ChatServiceStub(channel)
-        await chat.ListConversations(chat_pb2.ListConversationsRequest(), timeout=5,
-                                     metadata=(("authorization", f"Bearer {session['access_token']}"),))
+        await chat.ListConversations(
+            chat_pb2.ListConversationsRequest(),
+            timeout=5,
+            metadata=(("authorization", f"Bearer {session['access_token']}"),),
+        )
         with pytest.raises(aio.AioRpcError) as refused:
             await chat.ListConversations(chat_pb2.ListConversationsRequest(), timeout=5)
         assert refused.value.code() is grpc.StatusCode.UNAUTHENTICATED
@@ -119,8 +125,9 @@ async def test_forged_and_expired_jwts_are_refused(auth_mesh: Mesh, auth_http: a
     assert (await _profile(auth_mesh, (("authorization", f"Bearer {good}"),))).user.id == claims["sub"]
 
 
-async def test_a_revoked_key_is_refused_everywhere_within_a_second(auth_mesh: Mesh,
-                                                                   auth_http: aiohttp.ClientSession) -> None:
+async def test_a_revoked_key_is_refused_everywhere_within_a_second(
+    auth_mesh: Mesh, auth_http: aiohttp.ClientSession
+) -> None:
     created = await _create_key(auth_mesh)
     assert created.raw_key.startswith("gaia_dev_") and len(created.raw_key) == len("gaia_dev_") + 32
     key = (("x-api-key", created.raw_key),)
@@ -133,13 +140,15 @@ async def test_a_revoked_key_is_refused_everywhere_within_a_second(auth_mesh: Me
 
         async with aio.insecure_channel(auth_mesh.addrs["auth"]) as auth_channel:
             revoked = await auth_pb2_grpc.AuthServiceStub(auth_channel).RevokeApiKey(
-                auth_pb2.RevokeApiKeyRequest(api_key_id=created.api_key.id), metadata=DEV, timeout=5)
+                auth_pb2.RevokeApiKeyRequest(api_key_id=created.api_key.id), metadata=DEV, timeout=5
+            )
         assert revoked.api_key.is_active is False
 
         async def shim_refuses() -> bool:
             async with auth_http.get(PROTECTED, headers={"X-API-Key": created.raw_key}) as response:
                 return response.status == 403 and await response.json() == {
-                    "detail": "Could not validate credentials"}
+                    "detail": "Could not validate credentials"
+                }
 
         async def grpc_refuses() -> bool:
             try:
@@ -167,13 +176,16 @@ async def test_an_expired_key_is_refused(auth_mesh: Mesh, auth_http: aiohttp.Cli
     await _within(4.0, refused)
 
 
-async def test_per_key_rate_limit_answers_429_with_retry_after(auth_mesh: Mesh, infra: Infra,
-                                                               auth_http: aiohttp.ClientSession) -> None:
+async def test_per_key_rate_limit_answers_429_with_retry_after(
+    auth_mesh: Mesh, infra: Infra, auth_http: aiohttp.ClientSession
+) -> None:
     created = await _create_key(auth_mesh)
     conn = await asyncpg.connect(infra.database_url)
     try:
-        await conn.execute("UPDATE api_keys SET permissions = '{\"rate_limit_per_minute\": 3}' WHERE id = $1::uuid",
-                           created.api_key.id)
+        await conn.execute(
+            "UPDATE api_keys SET permissions = '{\"rate_limit_per_minute\": 3}' WHERE id = $1::uuid",
+            created.api_key.id,
+        )
     finally:
         await conn.close()
     headers = {"X-API-Key": created.raw_key}
@@ -188,8 +200,9 @@ async def test_per_key_rate_limit_answers_429_with_retry_after(auth_mesh: Mesh, 
         assert response.status == 200  # another principal is not limited
 
 
-async def test_last_used_at_is_kept_without_a_write_per_request(auth_mesh: Mesh, infra: Infra,
-                                                                auth_http: aiohttp.ClientSession) -> None:
+async def test_last_used_at_is_kept_without_a_write_per_request(
+    auth_mesh: Mesh, infra: Infra, auth_http: aiohttp.ClientSession
+) -> None:
     created = await _create_key(auth_mesh)
     conn = await asyncpg.connect(infra.database_url)
     try:
@@ -207,12 +220,17 @@ async def test_last_used_at_is_kept_without_a_write_per_request(auth_mesh: Mesh,
         await conn.close()
 
 
-async def test_no_secret_reaches_a_log_line_or_another_response(auth_mesh: Mesh,
-                                                                 auth_http: aiohttp.ClientSession) -> None:
+async def test_no_secret_reaches_a_log_line_or_another_response(
+    auth_mesh: Mesh, auth_http: aiohttp.ClientSession
+) -> None:
     email, password, session = await _login(auth_http, auth_mesh)
-    async with auth_http.post("/api/v1/auth/refresh", json={"refresh_token": session["refresh_token"]}) as resp:
+    async with auth_http.post(
+        "/api/v1/auth/refresh", json={"refresh_token": session["refresh_token"]}
+    ) as resp:
         renewed = (await resp.json())["session"]
-    async with auth_http.post("/api/v1/auth/login", json={"email": email, "password": password + "x"}) as resp:
+    async with auth_http.post(
+        "/api/v1/auth/login", json={"email": email, "password": password + "x"}
+    ) as resp:
         wrong = await resp.text()
     created = await _create_key(auth_mesh)
     confirmation = _link_token(_mails(auth_mesh, email)[-1])
@@ -220,8 +238,15 @@ async def test_no_secret_reaches_a_log_line_or_another_response(auth_mesh: Mesh,
         validated = await resp.text()
     await asyncio.sleep(0.3)  # let the mesh's log lines arrive
     log = "\n".join(auth_mesh.log)
-    secrets = [password, session["access_token"], session["refresh_token"], renewed["access_token"],
-               renewed["refresh_token"], created.raw_key, confirmation]
+    secrets = [
+        password,
+        session["access_token"],
+        session["refresh_token"],
+        renewed["access_token"],
+        renewed["refresh_token"],
+        created.raw_key,
+        confirmation,
+    ]
     for secret in secrets:
         assert secret not in log
         assert secret not in wrong and secret not in validated

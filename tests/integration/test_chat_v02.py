@@ -15,24 +15,41 @@ from tests.support.recorded import load
 KEY = {"X-API-Key": DEV_API_KEY}
 
 
-async def _post(http: aiohttp.ClientSession, path: str, body: bytes, headers: dict[str, str] | None = None,
-                ) -> tuple[int, Any, bytes]:
+async def _post(
+    http: aiohttp.ClientSession,
+    path: str,
+    body: bytes,
+    headers: dict[str, str] | None = None,
+) -> tuple[int, Any, bytes]:
     hdrs = {**KEY, "Content-Type": "application/json", **(headers or {})}
     async with http.post(path, data=body, headers=hdrs) as response:
         return response.status, response.headers.copy(), await response.read()
 
 
-@pytest.mark.parametrize("fixture", ["v02_chat_hello", "v02_chat_haiku", "v02_chat_nonascii",
-                                     "v02_chat_model_gpt4o_mini", "v02_chat_extra_fields_ignored",
-                                     "v02_chat_stream_flag", "v02_chat_upstream_fail"])
+@pytest.mark.parametrize(
+    "fixture",
+    [
+        "v02_chat_hello",
+        "v02_chat_haiku",
+        "v02_chat_nonascii",
+        "v02_chat_model_gpt4o_mini",
+        "v02_chat_extra_fields_ignored",
+        "v02_chat_stream_flag",
+        "v02_chat_upstream_fail",
+    ],
+)
 async def test_v02_chat_answers_the_recorded_bytes(http: aiohttp.ClientSession, fixture: str) -> None:
     body = {
         "v02_chat_hello": {"message": "hello there"},
         "v02_chat_haiku": {"message": "hello there", "model": "claude-3-haiku-20240307"},
-        "v02_chat_nonascii": {"message": "héllo wörld ✓ 日本 \"q\" \\ back"},
+        "v02_chat_nonascii": {"message": 'héllo wörld ✓ 日本 "q" \\ back'},
         "v02_chat_model_gpt4o_mini": {"message": "hello there", "model": "gpt-4o-mini"},
-        "v02_chat_extra_fields_ignored": {"message": "hello there", "persona_id": "x", "provider": "openai",
-                                          "activity": "vr"},
+        "v02_chat_extra_fields_ignored": {
+            "message": "hello there",
+            "persona_id": "x",
+            "provider": "openai",
+            "activity": "vr",
+        },
         "v02_chat_stream_flag": {"message": "hello there", "stream": True},
         "v02_chat_upstream_fail": {"message": "fail: boom"},
     }[fixture]
@@ -42,27 +59,40 @@ async def test_v02_chat_answers_the_recorded_bytes(http: aiohttp.ClientSession, 
     assert headers["content-type"] == "application/json"
 
 
-@pytest.mark.parametrize("fixture", ["v02_chat_stream_hello", "v02_chat_stream_haiku", "v02_chat_stream_nonascii",
-                                     "v02_chat_stream_newline_message", "v02_chat_stream_upstream_fail",
-                                     "v02_chat_stream_failmid"])
-async def test_v02_chat_stream_answers_the_recorded_sse_bytes(http: aiohttp.ClientSession, fixture: str) -> None:
+@pytest.mark.parametrize(
+    "fixture",
+    [
+        "v02_chat_stream_hello",
+        "v02_chat_stream_haiku",
+        "v02_chat_stream_nonascii",
+        "v02_chat_stream_newline_message",
+        "v02_chat_stream_upstream_fail",
+        "v02_chat_stream_failmid",
+    ],
+)
+async def test_v02_chat_stream_answers_the_recorded_sse_bytes(
+    http: aiohttp.ClientSession, fixture: str
+) -> None:
     body = {
         "v02_chat_stream_hello": {"message": "hello there"},
         "v02_chat_stream_haiku": {"message": "hello there", "model": "claude-3-haiku-20240307"},
-        "v02_chat_stream_nonascii": {"message": "héllo wörld ✓ 日本 \"q\" \\ back"},
+        "v02_chat_stream_nonascii": {"message": 'héllo wörld ✓ 日本 "q" \\ back'},
         "v02_chat_stream_newline_message": {"message": "line one\nline two\ttab"},
         "v02_chat_stream_upstream_fail": {"message": "fail: boom"},
         "v02_chat_stream_failmid": {"message": "failmid: one two three four five"},
     }[fixture]
     recorded = load(fixture)
-    status, headers, raw = await _post(http, "/api/v0.2/chat/stream", json.dumps(body, ensure_ascii=False).encode())
+    status, headers, raw = await _post(
+        http, "/api/v0.2/chat/stream", json.dumps(body, ensure_ascii=False).encode()
+    )
     assert (status, raw) == (recorded.status, recorded.body)
     for name in ("content-type", "cache-control", "x-accel-buffering", "connection"):
         assert headers[name] == recorded.headers[name]
 
 
-async def test_v02_chat_sends_the_persona_prompt_and_no_history(http: aiohttp.ClientSession,
-                                                                fake_llm: FakeLLM) -> None:
+async def test_v02_chat_sends_the_persona_prompt_and_no_history(
+    http: aiohttp.ClientSession, fake_llm: FakeLLM
+) -> None:
     status, _, _ = await _post(http, "/api/v0.2/chat", b'{"message":"persona check one"}')
     assert status == 200
     status, _, _ = await _post(http, "/api/v0.2/chat", b'{"message":"persona check two"}')
@@ -74,15 +104,19 @@ async def test_v02_chat_sends_the_persona_prompt_and_no_history(http: aiohttp.Cl
     assert record.messages == [{"role": "user", "content": "persona check two"}]
 
 
-@pytest.mark.parametrize(("raw", "loc", "kind"), [
-    (b'{"message":""}', ["body", "message"], "string_too_short"),
-    (b"{}", ["body", "message"], "missing"),
-    (b'["hello"]', ["body"], "model_type"),
-    (b'{"message": "hi",', ["body", 17], "json_invalid"),
-])
+@pytest.mark.parametrize(
+    ("raw", "loc", "kind"),
+    [
+        (b'{"message":""}', ["body", "message"], "string_too_short"),
+        (b"{}", ["body", "message"], "missing"),
+        (b'["hello"]', ["body"], "model_type"),
+        (b'{"message": "hi",', ["body", 17], "json_invalid"),
+    ],
+)
 @pytest.mark.parametrize("path", ["/api/v0.2/chat", "/api/v0.2/chat/stream"])
-async def test_v02_bad_bodies_are_plain_422(http: aiohttp.ClientSession, path: str, raw: bytes, loc: list[object],
-                                            kind: str) -> None:
+async def test_v02_bad_bodies_are_plain_422(
+    http: aiohttp.ClientSession, path: str, raw: bytes, loc: list[object], kind: str
+) -> None:
     status, headers, body = await _post(http, path, raw)
     assert status == 422
     assert headers["content-type"] == "application/json"

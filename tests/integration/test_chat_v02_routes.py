@@ -17,20 +17,24 @@ async def caller(request: pytest.FixtureRequest, infra: Infra) -> Caller:
     return await dev_caller(infra) if request.param == "api_key" else await new_user(infra)
 
 
-@pytest.mark.parametrize(("method", "path", "fixture"), [
-    ("DELETE", "/api/v0.2/chat/history", "v02_chat_history_delete"),
-    ("GET", "/api/v0.2/chat/status", "v02_chat_status"),
-    ("POST", "/api/v0.2/chat/reload-prompt", "v02_chat_reload_prompt"),
-    ("POST", "/api/v0.2/chat/stream/cache/invalidate?cache_type=all", "v02_stream_cache_invalidate"),
-    ("POST", "/api/v0.2/chat/stream/cache/invalidate", "v02_stream_cache_invalidate_missing"),
-    ("GET", "/api/v0.2/chat/stream/cache/status", "v02_stream_cache_status"),
-    ("GET", "/api/v0.2/chat/stream/status", "v02_stream_status"),
-    ("DELETE", "/api/v0.2/chat/stream/history", "v02_stream_history_delete"),
-    ("GET", "/api/v0.2/chat/stream/models", "v02_stream_models"),
-    ("GET", "/api/v0.2/chat/stream/models/performance", "v02_stream_models_performance"),
-])
-async def test_v02_side_routes_answer_the_recorded_bodies(http: aiohttp.ClientSession, caller: Caller,
-                                                          method: str, path: str, fixture: str) -> None:
+@pytest.mark.parametrize(
+    ("method", "path", "fixture"),
+    [
+        ("DELETE", "/api/v0.2/chat/history", "v02_chat_history_delete"),
+        ("GET", "/api/v0.2/chat/status", "v02_chat_status"),
+        ("POST", "/api/v0.2/chat/reload-prompt", "v02_chat_reload_prompt"),
+        ("POST", "/api/v0.2/chat/stream/cache/invalidate?cache_type=all", "v02_stream_cache_invalidate"),
+        ("POST", "/api/v0.2/chat/stream/cache/invalidate", "v02_stream_cache_invalidate_missing"),
+        ("GET", "/api/v0.2/chat/stream/cache/status", "v02_stream_cache_status"),
+        ("GET", "/api/v0.2/chat/stream/status", "v02_stream_status"),
+        ("DELETE", "/api/v0.2/chat/stream/history", "v02_stream_history_delete"),
+        ("GET", "/api/v0.2/chat/stream/models", "v02_stream_models"),
+        ("GET", "/api/v0.2/chat/stream/models/performance", "v02_stream_models_performance"),
+    ],
+)
+async def test_v02_side_routes_answer_the_recorded_bodies(
+    http: aiohttp.ClientSession, caller: Caller, method: str, path: str, fixture: str
+) -> None:
     recorded = load(fixture)
     async with http.request(method, path, headers=caller.headers) as response:
         raw = await response.read()
@@ -42,16 +46,25 @@ async def test_v02_side_routes_answer_the_recorded_bodies(http: aiohttp.ClientSe
         assert raw == recorded.body
 
 
-async def test_v02_status_for_a_jwt_caller_is_the_recorded_body(http: aiohttp.ClientSession, infra: Infra) -> None:
+async def test_v02_status_for_a_jwt_caller_is_the_recorded_body(
+    http: aiohttp.ClientSession, infra: Infra
+) -> None:
     caller = await new_user(infra)
     async with http.get("/api/v0.2/chat/status", headers=caller.headers) as response:
         assert (response.status, await response.read()) == (200, load("jwt_v02_chat_status").body)
 
 
-async def test_v02_chat_for_a_jwt_caller_is_the_recorded_body(http: aiohttp.ClientSession, infra: Infra) -> None:
+async def test_v02_chat_for_a_jwt_caller_is_the_recorded_body(
+    http: aiohttp.ClientSession, infra: Infra
+) -> None:
     caller = await new_user(infra)
-    for path, fixture in [("/api/v0.2/chat", "jwt_v02_chat_200"), ("/api/v0.2/chat/stream", "jwt_v02_chat_stream_200")]:
-        async with http.post(path, data=b'{"message":"hello there"}', headers=caller.json_headers()) as response:
+    for path, fixture in [
+        ("/api/v0.2/chat", "jwt_v02_chat_200"),
+        ("/api/v0.2/chat/stream", "jwt_v02_chat_stream_200"),
+    ]:
+        async with http.post(
+            path, data=b'{"message":"hello there"}', headers=caller.json_headers()
+        ) as response:
             assert (response.status, await response.read()) == (200, load(fixture).body)
 
 

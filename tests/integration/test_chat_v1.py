@@ -1,4 +1,4 @@
-"""v1 chat (July routes, December formats) through the real mesh: history per user, API key and JWT callers."""
+"""v1 chat (July routes, December formats) through the real mesh, for API-key and JWT callers."""
 
 from __future__ import annotations
 
@@ -15,15 +15,17 @@ from tests.support.infra import Infra
 from tests.support.recorded import load
 
 
-async def _call(http: aiohttp.ClientSession, method: str, path: str, caller: Caller, body: Any = None,
-                **headers: str) -> tuple[int, bytes]:
+async def _call(
+    http: aiohttp.ClientSession, method: str, path: str, caller: Caller, body: Any = None, **headers: str
+) -> tuple[int, bytes]:
     data = None if body is None else json.dumps(body, ensure_ascii=False).encode()
     async with http.request(method, path, data=data, headers=caller.json_headers(**headers)) as response:
         return response.status, await response.read()
 
 
-def _assert_chat_response(raw: bytes, fixture: str, *, model: str = "claude-3-haiku-20240307",
-                          provider: str = "claude") -> dict[str, Any]:
+def _assert_chat_response(
+    raw: bytes, fixture: str, *, model: str = "claude-3-haiku-20240307", provider: str = "claude"
+) -> dict[str, Any]:
     ours, recorded = json.loads(raw), load(fixture).json()
     assert list(ours) == list(recorded)
     assert ours["response"] == recorded["response"]
@@ -45,8 +47,9 @@ async def caller(request: pytest.FixtureRequest, infra: Infra, http: aiohttp.Cli
     return found
 
 
-async def test_v1_history_per_user_matches_the_recording(http: aiohttp.ClientSession, caller: Caller,
-                                                         fake_llm: FakeLLM) -> None:
+async def test_v1_history_per_user_matches_the_recording(
+    http: aiohttp.ClientSession, caller: Caller, fake_llm: FakeLLM
+) -> None:
     for method, path, body, fixture in [
         ("GET", "/api/v1/chat/status", None, "v1_chat_status_before"),
         ("POST", "/api/v1/chat", {"message": "hi"}, "v1_chat_hi_1"),
@@ -65,8 +68,11 @@ async def test_v1_history_per_user_matches_the_recording(http: aiohttp.ClientSes
             assert raw == recorded.body, fixture
     # The second "hi" carried the first exchange, and the persona prompt as Anthropic's system.
     second = fake_llm.find("hi")[-1]
-    assert second.messages == [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "echo: hi"},
-                               {"role": "user", "content": "hi"}]
+    assert second.messages == [
+        {"role": "user", "content": "hi"},
+        {"role": "assistant", "content": "echo: hi"},
+        {"role": "user", "content": "hi"},
+    ]
     assert second.system.startswith("You are Mu")
 
 
@@ -78,8 +84,13 @@ async def test_v1_reload_prompt_with_a_body_is_accepted(http: aiohttp.ClientSess
 
 
 async def test_v1_completions_model_picks_the_provider(http: aiohttp.ClientSession, caller: Caller) -> None:
-    status, raw = await _call(http, "POST", "/api/v1/chat/completions", caller,
-                              {"message": "hi again", "model": "gpt-4o-mini", "stream": False})
+    status, raw = await _call(
+        http,
+        "POST",
+        "/api/v1/chat/completions",
+        caller,
+        {"message": "hi again", "model": "gpt-4o-mini", "stream": False},
+    )
     assert status == 200
     _assert_chat_response(raw, "v1_chat_completions", model="gpt-4o-mini", provider="openai")
 
@@ -93,13 +104,17 @@ async def test_v1_upstream_failure_is_the_recorded_500(http: aiohttp.ClientSessi
     assert json.loads(raw) == {"message_count": 1, "has_history": True}
 
 
-@pytest.mark.parametrize(("body", "fixture"), [
-    ({"stream": False}, "v1_chat_missing_message_422"),
-    ({"message": "hi", "provider": "nope"}, "v1_chat_bad_provider_422"),
-    ({"messages": [{"role": "user", "content": "hi"}]}, "v1_chat_openai_messages_422"),
-])
-async def test_v1_validation_is_the_recorded_422_without_secrets(http: aiohttp.ClientSession, caller: Caller,
-                                                                 body: dict[str, Any], fixture: str) -> None:
+@pytest.mark.parametrize(
+    ("body", "fixture"),
+    [
+        ({"stream": False}, "v1_chat_missing_message_422"),
+        ({"message": "hi", "provider": "nope"}, "v1_chat_bad_provider_422"),
+        ({"messages": [{"role": "user", "content": "hi"}]}, "v1_chat_openai_messages_422"),
+    ],
+)
+async def test_v1_validation_is_the_recorded_422_without_secrets(
+    http: aiohttp.ClientSession, caller: Caller, body: dict[str, Any], fixture: str
+) -> None:
     status, raw = await _call(http, "POST", "/api/v1/chat", caller, body)
     recorded = load(fixture)
     assert status == recorded.status
@@ -118,34 +133,51 @@ async def test_v1_empty_message_is_422(http: aiohttp.ClientSession, caller: Call
     assert "string_too_short" in json.loads(raw)["detail"]
 
 
-async def test_v1_openai_format_by_field_and_by_header(http: aiohttp.ClientSession, caller: Caller,
-                                                       infra: Infra) -> None:
-    for body, headers in [({"message": "shape one", "response_format": "openai"}, {}),
-                          ({"message": "shape two"}, {"X-Response-Format": "openai"})]:
+async def test_v1_openai_format_by_field_and_by_header(
+    http: aiohttp.ClientSession, caller: Caller, infra: Infra
+) -> None:
+    for body, headers in [
+        ({"message": "shape one", "response_format": "openai"}, {}),
+        ({"message": "shape two"}, {"X-Response-Format": "openai"}),
+    ]:
         status, raw = await _call(http, "POST", "/api/v1/chat", caller, body, **headers)
         assert status == 200, raw
         ours = json.loads(raw)
         assert list(ours) == ["id", "object", "created", "model", "choices", "usage", "_metadata"]
         assert ours["object"] == "chat.completion" and ours["model"] == "claude-3-haiku-20240307"
-        assert ours["choices"] == [{"index": 0, "message": {"role": "assistant", "content": "echo: " + body["message"]},
-                                    "finish_reason": "stop"}]
+        assert ours["choices"] == [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": "echo: " + body["message"]},
+                "finish_reason": "stop",
+            }
+        ]
         assert list(ours["usage"]) == ["input_tokens", "output_tokens", "total_tokens"]
         meta = ours["_metadata"]
-        assert list(meta) == ["route_type", "routing_time_ms", "llm_time_ms", "total_time_ms", "request_id",
-                              "conversation_id"]
+        assert list(meta) == [
+            "route_type",
+            "routing_time_ms",
+            "llm_time_ms",
+            "total_time_ms",
+            "request_id",
+            "conversation_id",
+        ]
         assert meta["request_id"] == ours["id"] and ours["id"].startswith("chat-")
     conn = await asyncpg.connect(infra.database_url)
     try:
-        default = await conn.fetchval("SELECT id::text FROM conversations WHERE user_id = $1 AND is_default "
-                                      "AND is_active", caller.user_id)
+        default = await conn.fetchval(
+            "SELECT id::text FROM conversations WHERE user_id = $1 AND is_default AND is_active",
+            caller.user_id,
+        )
     finally:
         await conn.close()
     assert meta["conversation_id"] == default
 
 
 async def test_v1_stream_is_the_december_sse(http: aiohttp.ClientSession, caller: Caller) -> None:
-    async with http.post("/api/v1/chat", data=b'{"message":"hello there","stream":true}',
-                         headers=caller.json_headers()) as response:
+    async with http.post(
+        "/api/v1/chat", data=b'{"message":"hello there","stream":true}', headers=caller.json_headers()
+    ) as response:
         assert response.status == 200
         assert response.headers["content-type"] == "text/event-stream; charset=utf-8"
         raw = await response.read()
@@ -158,17 +190,28 @@ async def test_v1_stream_is_the_december_sse(http: aiohttp.ClientSession, caller
     for chunk in chunks:
         assert list(chunk) == ["id", "object", "created", "model", "choices"]
         assert chunk["object"] == "chat.completion.chunk" and chunk["choices"][0]["finish_reason"] is None
-    assert list(timing) == ["type", "time_to_first_chunk_ms", "routing_time_ms", "llm_time_ms", "total_time_ms"]
+    assert list(timing) == [
+        "type",
+        "time_to_first_chunk_ms",
+        "routing_time_ms",
+        "llm_time_ms",
+        "total_time_ms",
+    ]
     assert (done, end) == ({"type": "done", "finish_reason": "stop"}, "[DONE]")
 
 
-async def test_v1_stream_failure_ends_with_the_error_chunk(http: aiohttp.ClientSession, caller: Caller) -> None:
-    async with http.post("/api/v1/chat", data=b'{"message":"failmid: a b c d","stream":true}',
-                         headers=caller.json_headers()) as response:
+async def test_v1_stream_failure_ends_with_the_error_chunk(
+    http: aiohttp.ClientSession, caller: Caller
+) -> None:
+    async with http.post(
+        "/api/v1/chat", data=b'{"message":"failmid: a b c d","stream":true}', headers=caller.json_headers()
+    ) as response:
         events = sse_events(await response.read())
     assert [e["choices"][0]["delta"].get("content") for e in events[1:4]] == ["echo:", " failmid:", " a"]
     error, end = events[4:]
-    assert error["model"] == "error" and error["choices"] == [{"index": 0, "delta": {}, "finish_reason": "error"}]
+    assert error["model"] == "error" and error["choices"] == [
+        {"index": 0, "delta": {}, "finish_reason": "error"}
+    ]
     assert error["error"]["type"] == "streaming_error" and "mid-stream failure" in error["error"]["message"]
     assert end == "[DONE]"
 

@@ -30,6 +30,7 @@ from tests.support.infra import Infra
 
 pytestmark = pytest.mark.integration
 
+
 def _words(text: str) -> set[str]:
     return set(text.split())
 

@@ -24,11 +24,14 @@ async def client(request: pytest.FixtureRequest, mesh: Mesh, infra: Infra) -> op
     return _client(mesh, caller.headers["Authorization"].removeprefix("Bearer "))
 
 
-async def test_the_sdk_streams_token_by_token_with_usage(client: openai.AsyncOpenAI, fake_llm: FakeLLM) -> None:
+async def test_the_sdk_streams_token_by_token_with_usage(
+    client: openai.AsyncOpenAI, fake_llm: FakeLLM
+) -> None:
     stream = await client.chat.completions.create(
         model="gpt-4o-mini",
         messages=[{"role": "system", "content": "Be brief."}, {"role": "user", "content": "hello there"}],
-        stream=True, stream_options={"include_usage": True},
+        stream=True,
+        stream_options={"include_usage": True},
     )
     pieces, finish, usage = [], None, None
     async for chunk in stream:
@@ -40,7 +43,11 @@ async def test_the_sdk_streams_token_by_token_with_usage(client: openai.AsyncOpe
             finish = choice.finish_reason or finish
     assert pieces == ["echo:", " hello", " there"]
     assert finish == "stop"
-    assert usage is not None and (usage.prompt_tokens, usage.completion_tokens, usage.total_tokens) == (2, 3, 5)
+    assert usage is not None and (usage.prompt_tokens, usage.completion_tokens, usage.total_tokens) == (
+        2,
+        3,
+        5,
+    )
     sent = fake_llm.find("hello there")[-1]
     assert sent.api == "openai" and sent.system == "Be brief."  # the caller's prompt as given, no persona
 
@@ -48,8 +55,11 @@ async def test_the_sdk_streams_token_by_token_with_usage(client: openai.AsyncOpe
 async def test_the_sdk_gets_a_whole_completion(client: openai.AsyncOpenAI) -> None:
     reply = await client.chat.completions.create(
         model="claude-3-haiku-20240307",
-        messages=[{"role": "user", "content": "earlier"}, {"role": "assistant", "content": "echo: earlier"},
-                  {"role": "user", "content": "héllo ✓"}],
+        messages=[
+            {"role": "user", "content": "earlier"},
+            {"role": "assistant", "content": "echo: earlier"},
+            {"role": "user", "content": "héllo ✓"},
+        ],
     )
     assert reply.object == "chat.completion" and reply.id.startswith("chatcmpl-")
     assert reply.model == "claude-3-haiku-20240307"
@@ -61,12 +71,15 @@ async def test_the_sdk_gets_a_whole_completion(client: openai.AsyncOpenAI) -> No
 async def test_the_sdk_sees_openai_errors(mesh: Mesh) -> None:
     with pytest.raises(openai.AuthenticationError) as bad_key:
         await _client(mesh, "not-a-real-key").chat.completions.create(
-            model="gpt-4o-mini", messages=[{"role": "user", "content": "hi"}])
+            model="gpt-4o-mini", messages=[{"role": "user", "content": "hi"}]
+        )
     assert bad_key.value.status_code == 401
     assert bad_key.value.code == "invalid_api_key"
     good = _client(mesh, DEV_API_KEY)
     with pytest.raises(openai.NotFoundError) as unknown:
-        await good.chat.completions.create(model="no-such-model", messages=[{"role": "user", "content": "hi"}])
+        await good.chat.completions.create(
+            model="no-such-model", messages=[{"role": "user", "content": "hi"}]
+        )
     assert unknown.value.code == "model_not_found"
     with pytest.raises(openai.BadRequestError) as empty:
         await good.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": ""}])
@@ -75,7 +88,8 @@ async def test_the_sdk_sees_openai_errors(mesh: Mesh) -> None:
 
 async def test_a_mid_stream_failure_is_an_error_event(client: openai.AsyncOpenAI) -> None:
     stream = await client.chat.completions.create(
-        model="gpt-4o-mini", messages=[{"role": "user", "content": "failmid: a b c"}], stream=True)
+        model="gpt-4o-mini", messages=[{"role": "user", "content": "failmid: a b c"}], stream=True
+    )
     pieces = []
     with pytest.raises(openai.APIError) as failed:
         async for chunk in stream:
@@ -88,7 +102,12 @@ async def test_missing_credentials_are_openai_401(http: aiohttp.ClientSession) -
     async with http.post("/v1/chat/completions", json={"model": "gpt-4o-mini", "messages": []}) as response:
         assert response.status == 401
         body = await response.json()
-    assert body["error"]["code"] == "invalid_api_key" and set(body["error"]) == {"message", "type", "param", "code"}
+    assert body["error"]["code"] == "invalid_api_key" and set(body["error"]) == {
+        "message",
+        "type",
+        "param",
+        "code",
+    }
 
 
 async def test_the_sdk_lists_models(client: openai.AsyncOpenAI) -> None:

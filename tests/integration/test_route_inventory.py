@@ -22,8 +22,10 @@ DECEMBER = {
     ("POST", "/api/v0.3/chat"),
     ("GET", "/api/v0.3/conversations"),
     ("POST", "/api/v0.3/conversations"),
-    *{("POST", f"/api/v0.3/auth/{op}") for op in
-      ("login", "register", "logout", "validate", "refresh", "confirm", "resend-verification")},
+    *{
+        ("POST", f"/api/v0.3/auth/{op}")
+        for op in ("login", "register", "logout", "validate", "refresh", "confirm", "resend-verification")
+    },
 }
 NEW = {("POST", "/v1/chat/completions"), ("GET", "/v1/models")}
 

@@ -134,6 +134,9 @@ class FakeLLM:
             "OPENAI_API_KEY": "sk-fake-openai",
             "ANTHROPIC_BASE_URL": self.base,
             "ANTHROPIC_API_KEY": "sk-ant-fake",
+            # Requests that ask for fallback (enable_fallback) try these after the chosen model fails.
+            "GAIA_CHAT_FALLBACK_MODELS": '["gpt-4o-mini", "gaia-local"]',
+            "GAIA_CHAT_RETRY_BACKOFF_S": "0.05",
         }
 
     def find(self, text: str) -> list[FakeRequest]:
