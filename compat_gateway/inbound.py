@@ -28,6 +28,35 @@ class InputError(Exception):
         self.items = items
 
 
+def _unstorable(value: Any, loc: list[Any]) -> list[Any] | None:
+    """Where ``value`` holds text no service can carry (a NUL, or an unpaired surrogate: Postgres and
+    protobuf both refuse them), or None."""
+    if isinstance(value, str):
+        if "\x00" in value or any("\ud800" <= ch <= "\udfff" for ch in value):
+            return loc
+        return None
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, item in items:
+        found = _unstorable(key, loc) if isinstance(key, str) else None
+        found = found or _unstorable(item, [*loc, key])
+        if found is not None:
+            return found
+    return None
+
+
+def _text_error(loc: list[Any], value: Any) -> InputError:
+    return InputError(
+        [
+            {
+                "type": "string_unicode",
+                "loc": loc,
+                "msg": "Input should be a string without NUL characters or unpaired surrogates",
+                "input": value,
+            }
+        ]
+    )
+
+
 def _items(exc: ValidationError, where: str, data: Any) -> list[dict[str, Any]]:
     """FastAPI's 422 items. A query parameter is validated on its own there, so its ``input`` is its raw
     value, or null when it is missing; a body error echoes the whole body."""
@@ -97,6 +126,9 @@ class Inbound:
                             }
                         ]
                     ) from exc
+                where = _unstorable(self._body, ["body"])
+                if where is not None:
+                    raise _text_error(where, None)
         return self._body
 
     async def json_object(self) -> dict[str, Any]:
@@ -117,6 +149,10 @@ class Inbound:
         return body
 
     async def validate(self, body: type[BaseModel] | None, query: type[BaseModel] | None) -> None:
+        for where, values in (("path", self.path_params), ("query", self.query)):
+            found = _unstorable(values, [where])
+            if found is not None:
+                raise _text_error(found, None)
         if query is not None:
             try:
                 self.query_model = query.model_validate(self.query)

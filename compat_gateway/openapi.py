@@ -51,7 +51,7 @@ def _operation(route: Route, components: dict[str, Any]) -> dict[str, Any]:
         parameters.extend(_query_parameters(route.query))
     ok: dict[str, Any] = {"description": "Successful response"}
     if route.sse is not None:
-        ok["content"] = {"text/event-stream": {"schema": {"type": "string"}}}
+        ok["content"] = {"text/event-stream": {"schema": {}}}
     elif route.status_code == 204:
         pass
     else:
@@ -61,10 +61,10 @@ def _operation(route: Route, components: dict[str, Any]) -> dict[str, Any]:
     if route.auth:
         responses["401"] = {"description": "No or invalid credentials", **detail}
         responses["403"] = {"description": "Invalid API key", **detail}
+        responses["429"] = {"description": "Rate limited (Retry-After)", **_json(_ERROR)}
     if route.body is not None or route.query is not None or route.method in ("POST", "PUT"):
         responses["422"] = {"description": "Malformed input (FastAPI's item list)", **detail}
     if route.service is not None:
-        responses["429"] = {"description": "Rate limited (Retry-After)", **_json(_ERROR)}
         responses["503"] = {"description": f"Service {route.service} unavailable", **detail}
         responses["default"] = {"description": "A service error with the legacy envelope", **detail}
     operation: dict[str, Any] = {

@@ -70,9 +70,7 @@ class S3Storage:
         self._key = key
         self._retries = max(0, retries)
         self._write_timeout = aiohttp.ClientTimeout(total=timeout_s, connect=connect_timeout_s)
-        self._read_timeout = aiohttp.ClientTimeout(
-            total=None, connect=connect_timeout_s, sock_read=timeout_s
-        )
+        self._read_timeout = aiohttp.ClientTimeout(total=None, connect=connect_timeout_s, sock_read=timeout_s)
         self._session = session
         self._owned = session is None
 

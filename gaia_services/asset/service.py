@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
+import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -20,18 +24,48 @@ from gaia_services.runtime.server import ServiceSpec
 
 __all__ = ["AssetServicer", "spec"]
 
+_log = logging.getLogger("gaia.asset")
 _SERVICE = asset_pb2.DESCRIPTOR.services_by_name["AssetService"].full_name
 
 
 class AssetServicer(asset_pb2_grpc.AssetServiceServicer):
+    """Owns what the asset service opens beyond ``Resources``: the providers' and the storage's HTTP
+    sessions and the pricing subscription. ``start`` in the serving loop, ``close`` at shutdown."""
+
     def __init__(self, *, resources: Resources, settings: AssetSettings) -> None:
         self._resources = resources
         usage = UsageStore(pool=resources.pool())
         self._pricing = PricingRpcs(
-            book=PricingBook(pricing_file=settings.pricing_file), pool=resources.pool(), usage=usage
+            book=PricingBook(pricing_file=settings.pricing_file),
+            pool=resources.pool(),
+            usage=usage,
+            events=resources.events,
+            origin=f"asset-{uuid.uuid4().hex[:12]}",
         )
         self._usage = UsageRpcs(usage=usage, pricing=self._pricing, settings=settings)
         self._assets = AssetRpcs(resources=resources, settings=settings, usage=usage, pricing=self._pricing)
+        self._starting: asyncio.Task[None] | None = None
+
+    def start(self) -> asyncio.Task[None]:
+        """Subscribe to pricing reloads of the other replicas (in the background; needs a running loop)."""
+        if self._starting is None:
+            self._starting = asyncio.get_running_loop().create_task(self._start())
+        return self._starting
+
+    async def _start(self) -> None:
+        try:
+            await self._pricing.sync.start()
+        except Exception as exc:  # serving goes on; reloads then stay on this replica
+            _log.warning("pricing subscription failed: %r", exc)
+
+    async def close(self) -> None:
+        """Stop listening and release outgoing connections. Idempotent."""
+        if self._starting is not None and not self._starting.done():
+            self._starting.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._starting
+        await self._pricing.sync.close()
+        await self._assets.close()
 
     # Assets.
     async def GenerateAsset(self, request: Any, context: aio.ServicerContext) -> AsyncIterator[Any]:
@@ -98,9 +132,11 @@ class AssetServicer(asset_pb2_grpc.AssetServiceServicer):
 
 def _register(server: aio.Server, resources: Resources) -> None:
     settings = AssetSettings()  # read once, where the service is wired
-    asset_pb2_grpc.add_AssetServiceServicer_to_server(
-        AssetServicer(resources=resources, settings=settings), server
-    )
+    servicer = AssetServicer(resources=resources, settings=settings)
+    servicer.start()
+    # The runtime has no shutdown hook for a servicer yet, so ``servicer.close()`` is not called: the
+    # process exit releases its sessions (see the note on ServiceSpec in this service's report).
+    asset_pb2_grpc.add_AssetServiceServicer_to_server(servicer, server)
 
 
 def spec() -> ServiceSpec:

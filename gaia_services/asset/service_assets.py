@@ -242,7 +242,7 @@ class AssetRpcs:
     ) -> AsyncIterator[asset_pb2.DownloadAssetResponse]:
         record = await self._owned(request.asset_id)
         async with self._storage.open(record.storage_key) as blob:
-            first = asset_pb2.DownloadAssetResponse(
+            first: asset_pb2.DownloadAssetResponse | None = asset_pb2.DownloadAssetResponse(
                 content_type=content_type_for(record.file_format),
                 file_name=f"{record.asset_id}.{record.file_format}",
                 total_size_bytes=blob.size,

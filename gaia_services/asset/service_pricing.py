@@ -24,9 +24,11 @@ from gaia_services.asset.convert import (
 )
 from gaia_services.asset.estimator import compare, estimate
 from gaia_services.asset.pricing import PricingBook, PricingModel
+from gaia_services.asset.pricing_sync import PricingSync
 from gaia_services.asset.usage import UsageStore
 from gaia_services.runtime.calls import current_call
 from gaia_services.runtime.errors import NotFound
+from gaia_services.runtime.events import EventBus
 
 __all__ = ["PricingRpcs", "caller_id"]
 
@@ -45,12 +47,19 @@ def caller_id() -> str:
 
 
 class PricingRpcs:
-    def __init__(self, *, book: PricingBook, pool: asyncpg.Pool, usage: UsageStore) -> None:
+    def __init__(
+        self, *, book: PricingBook, pool: asyncpg.Pool, usage: UsageStore, events: EventBus, origin: str
+    ) -> None:
         self._book = book
         self._pool = pool
         self._usage = usage
         self._loaded = False
         self._lock = asyncio.Lock()
+        self._sync = PricingSync(events=events, origin=origin, reload=self.reload)
+
+    @property
+    def sync(self) -> PricingSync:
+        return self._sync
 
     @property
     def book(self) -> PricingBook:
@@ -62,6 +71,13 @@ class PricingRpcs:
             r["provider"]: json.loads(r["config"]) if isinstance(r["config"], str) else r["config"]
             for r in rows
         }
+
+    async def reload(self) -> PricingBook:
+        """Defaults, pricing file and database overrides, read again now."""
+        async with self._lock:
+            self._book.load(await self._overrides())
+            self._loaded = True
+        return self._book
 
     async def ready(self) -> PricingBook:
         if not self._loaded:
@@ -85,14 +101,11 @@ class PricingRpcs:
         )
 
     async def update(self, request: asset_pb2.UpdatePricingRequest) -> asset_pb2.UpdatePricingResponse:
-        book = await self.ready()
-        if book.get(request.provider) is None:
-            raise NotFound(f"Provider not found: {request.provider}")
         started = datetime.now(UTC)
-        async with self._lock:
-            book.load(await self._overrides())
+        book = await self.reload()  # a provider added by an override is known from now on
         if book.get(request.provider) is None:
             raise NotFound(f"Provider not found: {request.provider}")
+        await self._sync.announce(request.provider)  # every other replica reloads too
         return asset_pb2.UpdatePricingResponse(
             provider=request.provider,
             status="completed",

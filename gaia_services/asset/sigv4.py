@@ -45,7 +45,7 @@ def _hmac(key: bytes, message: str) -> bytes:
 
 
 def canonical_uri(path: str) -> str:
-    """The URI-encoded path: each byte outside RFC 3986's unreserved set is %XX, ``/`` stays (S3 encodes once)."""
+    """The URI-encoded path: bytes outside RFC 3986's unreserved set become %XX, ``/`` stays (S3: once)."""
     return quote(path or "/", safe="/~")
 
 

@@ -30,25 +30,31 @@ _PUBLIC = frozenset(
 )
 
 
-def _authenticator(resources: Resources) -> LocalAuthenticator:
-    """The authenticator of the auth service's own interceptor (cache, sessions and limits included)."""
-    return build_parts(resources).authenticator
-
-
 class AuthServicer(IdentityRpcs, AccountRpcs, auth_pb2_grpc.AuthServiceServicer):
     def __init__(self, *, parts: AuthParts) -> None:
         self._parts = parts
 
 
-def _register(server: aio.Server, resources: Resources) -> None:
-    auth_pb2_grpc.add_AuthServiceServicer_to_server(AuthServicer(parts=build_parts(resources)), server)
-
-
 def spec() -> ServiceSpec:
+    """The auth service. Its own interceptor and its servicer share one set of parts (one cache, one
+    NATS listener) per resources, built on first use."""
+    built: dict[int, AuthParts] = {}
+
+    def parts(resources: Resources) -> AuthParts:
+        if id(resources) not in built:
+            built[id(resources)] = build_parts(resources)
+        return built[id(resources)]
+
+    def authenticator(resources: Resources) -> LocalAuthenticator:
+        return parts(resources).authenticator
+
+    def register(server: aio.Server, resources: Resources) -> None:
+        auth_pb2_grpc.add_AuthServiceServicer_to_server(AuthServicer(parts=parts(resources)), server)
+
     return ServiceSpec(
         name="auth",
         service_names=(_SERVICE,),
-        register=_register,
-        authenticator=_authenticator,
+        register=register,
+        authenticator=authenticator,
         public_methods=_PUBLIC,
     )

@@ -386,3 +386,20 @@ async def test_refusals_answer_the_recorded_bytes(
 async def test_a_good_credential_passes(auth_http: aiohttp.ClientSession, headers: dict[str, str]) -> None:
     async with auth_http.get(PROTECTED, headers=headers) as response:
         assert response.status == 200
+
+
+async def test_in_dev_registration_confirms_at_once(http: aiohttp.ClientSession) -> None:
+    """The shared dev mesh (confirmation off by default in dev): a session straight away."""
+    email = _email()
+    status, body = await _post(
+        http, f"{V1}/register", {"email": email, "password": "secret123", "name": "Bo"}
+    )
+    assert status == 200
+    session = _check_session(body, email)
+    assert body["user"]["user_metadata"] == {"name": "Bo"}
+    async with http.get(
+        PROTECTED, headers={"Authorization": f"Bearer {session['access_token']}"}
+    ) as response:
+        assert response.status == 200
+    status, body = await _post(http, f"{V1}/resend-verification", {"email": email})
+    assert (status, body) == (400, _wrapped("Email is already confirmed"))

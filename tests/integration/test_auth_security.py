@@ -274,3 +274,48 @@ async def test_redis_down_falls_back_to_postgres(auth_mesh: Mesh, infra: Infra) 
     finally:
         await pool.close()
         await dead.aclose()
+
+
+async def test_profile_and_password_over_grpc(auth_mesh: Mesh, auth_http: aiohttp.ClientSession) -> None:
+    email, password, first = await _login(auth_http, auth_mesh)
+    async with auth_http.post("/api/v1/auth/login", json={"email": email, "password": password}) as response:
+        second = (await response.json())["session"]
+    mine = (("authorization", f"Bearer {first['access_token']}"),)
+    async with aio.insecure_channel(auth_mesh.addrs["auth"]) as channel:
+        stub = auth_pb2_grpc.AuthServiceStub(channel)
+        request = auth_pb2.UpdateProfileRequest(name="Zed")
+        request.user_metadata.update({"team": "blue"})
+        updated = await stub.UpdateProfile(request, metadata=mine, timeout=5)
+        assert updated.user.name == "Zed" and dict(updated.user.user_metadata) == {
+            "name": "Zed",
+            "team": "blue",
+        }
+        with pytest.raises(aio.AioRpcError) as wrong:
+            await stub.ChangePassword(
+                auth_pb2.ChangePasswordRequest(current_password="nope", new_password="x" * 8),
+                metadata=mine,
+                timeout=5,
+            )
+        assert wrong.value.code() is grpc.StatusCode.PERMISSION_DENIED
+        changed = await stub.ChangePassword(
+            auth_pb2.ChangePasswordRequest(
+                current_password=password, new_password="brand-new-pass", revoke_other_sessions=True
+            ),
+            metadata=mine,
+            timeout=5,
+        )
+        assert (changed.changed, changed.sessions_revoked) == (True, 1)
+        assert (
+            await stub.GetProfile(auth_pb2.GetProfileRequest(), metadata=mine, timeout=5)
+        ).user.email == email
+        with pytest.raises(aio.AioRpcError) as other:
+            await stub.GetProfile(
+                auth_pb2.GetProfileRequest(),
+                timeout=5,
+                metadata=(("authorization", f"Bearer {second['access_token']}"),),
+            )
+        assert other.value.code() is grpc.StatusCode.UNAUTHENTICATED
+    async with auth_http.post(
+        "/api/v1/auth/login", json={"email": email, "password": "brand-new-pass"}
+    ) as response:
+        assert response.status == 200

@@ -193,3 +193,14 @@ async def test_malformed_json_is_422_not_500(http: aiohttp.ClientSession) -> Non
     ) as r:
         assert r.status == 422
         assert (await r.json())["detail"][0]["type"] == "json_invalid"
+
+
+@pytest.mark.parametrize("text", ["nul\u0000byte", "lone \ud800 surrogate"])
+async def test_text_no_service_can_store_is_422(http: aiohttp.ClientSession, text: str) -> None:
+    body = json.dumps({"a": text, "b": "x"}).encode()  # json.dumps escapes both as \\u sequences
+    headers = {"Content-Type": "application/json"}
+    async with http.post("/calculator/add", data=body, headers=headers) as response:
+        assert response.status == 422
+        detail = (await response.json())["detail"]
+        assert detail[0]["type"] == "string_unicode"
+        assert detail[0]["loc"] == ["body", "a"]

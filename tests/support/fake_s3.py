@@ -1,4 +1,4 @@
-"""A tiny S3-compatible object store for tests: path-style PUT, GET, HEAD and DELETE of objects, kept in memory.
+"""A tiny S3-compatible object store for tests: path-style PUT, GET, HEAD and DELETE, kept in memory.
 
 Every request must carry a valid AWS Signature V4 made with the fake's secret: the fake rebuilds the
 canonical request from what arrived on the wire (its own code, not the service's signer) and answers 403

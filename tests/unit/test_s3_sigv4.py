@@ -18,7 +18,9 @@ from gaia_services.asset.sigv4 import (
 )
 
 KEY = SigningKey(
-    access_key="AKIAIOSFODNN7EXAMPLE", secret_key="wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", region="us-east-1"
+    access_key="AKIAIOSFODNN7EXAMPLE",
+    secret_key="wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+    region="us-east-1",
 )
 WHEN = datetime(2013, 5, 24, tzinfo=UTC)
 HOST = "examplebucket.s3.amazonaws.com"
@@ -86,5 +88,7 @@ def test_the_signing_key_depends_on_day_region_and_secret() -> None:
     base = signing_key(KEY, WHEN)
     assert len(base) == 32
     assert signing_key(KEY, datetime(2013, 5, 25, tzinfo=UTC)) != base
-    assert signing_key(SigningKey(access_key="x", secret_key=KEY.secret_key, region="eu-west-1"), WHEN) != base
+    assert (
+        signing_key(SigningKey(access_key="x", secret_key=KEY.secret_key, region="eu-west-1"), WHEN) != base
+    )
     assert signing_key(SigningKey(access_key="x", secret_key="other", region="us-east-1"), WHEN) != base
