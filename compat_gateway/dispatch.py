@@ -132,6 +132,8 @@ async def handle(route: Route, request: Request) -> Response:
         raise LegacyError(401, {"detail": NOT_AUTHENTICATED})
     try:
         await inbound.validate(route.body, route.query)
+        while route.variant is not None:
+            route = route.variant(inbound)
         if route.local is not None:
             return _as_response(await route.local(inbound), route)
         return await _call(route, inbound)

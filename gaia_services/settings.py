@@ -43,6 +43,9 @@ class Settings(BaseSettings):
     http_port: int = 8666
     web_port: int = 8080
     shim_url: str | None = None  # how the web UI reaches the shim; default http://<host>:<http_port>
+    web_session_secret: SecretStr = SecretStr("gaia-dev-web-session-secret-change-me")
+    # The web UI's "continue as the dev user" credential (dev mode only): the seeded public dev key.
+    web_dev_api_key: SecretStr = SecretStr("FJUeDkZRy0uPp7cYtavMsIfwi7weF9-RT7BeOlusqnE")
     auth_addr: str = "127.0.0.1:50051"
     chat_addr: str = "127.0.0.1:50052"
     asset_addr: str = "127.0.0.1:50053"

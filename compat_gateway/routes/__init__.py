@@ -6,7 +6,7 @@ them into the one table, in the order the router matches them.
 
 from __future__ import annotations
 
-from compat_gateway.routes import asset, auth, catalogue, chat, conversations, local, personas
+from compat_gateway.routes import asset, auth, catalogue, chat, conversations, local, personas, pricing, usage
 from compat_gateway.routes.table import Route
 
 __all__ = ["ROUTES", "Route"]
@@ -19,4 +19,6 @@ ROUTES: tuple[Route, ...] = (
     *personas.ROUTES,
     *catalogue.ROUTES,
     *asset.ROUTES,
+    *pricing.ROUTES,
+    *usage.ROUTES,
 )

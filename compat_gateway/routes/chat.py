@@ -52,6 +52,15 @@ class V1ChatBody(BaseModel):
     response_format: str | None = None
 
 
+class V03ChatBody(BaseModel):
+    """December's v0.3 chat; a missing ``message`` is the reference's 400, so it is optional here."""
+
+    message: NonEmpty | None = None
+    conversation_id: str | None = None
+    model: str | None = None
+    stream: bool = False
+
+
 class CacheQuery(BaseModel):
     cache_type: str | None = None  # required; checked in the build so that the 422 says "input": null
     user_id: str | None = None
@@ -89,24 +98,15 @@ def _v1_chat(inbound: Inbound) -> chat_pb2.StreamChatRequest:
     return request
 
 
-async def _v03_chat(inbound: Inbound) -> chat_pb2.StreamChatRequest:
-    body = await inbound.json_object()
-    message = body.get("message")
-    if not isinstance(message, str) or not message:
-        kind, text = (
-            ("string_type", "Input should be a valid string")
-            if not isinstance(message, str)
-            else ("string_too_short", "String should have at least 1 character")
-        )
-        raise InputError([{"type": kind, "loc": ["body", "message"], "msg": text, "input": message}])
-    conversation = body.get("conversation_id")
+def _v03_chat(inbound: Inbound) -> chat_pb2.StreamChatRequest:
+    body: V03ChatBody = inbound.body_model
     return chat_pb2.StreamChatRequest(
-        message=message,
-        model=str(body.get("model") or ""),
-        conversation_id=conversation if isinstance(conversation, str) else "",
+        message=body.message or "",
+        model=body.model or "",
+        conversation_id=body.conversation_id or "",
         history_mode=chat_pb2.HISTORY_MODE_CONVERSATION,
         use_current_persona=True,
-        stream=bool(body.get("stream")),
+        stream=body.stream,
     )
 
 
@@ -144,27 +144,22 @@ _V03_SSE = dataclasses.replace(
 )
 
 
-async def _serve(route: Route, inbound: Inbound) -> Any:
-    from compat_gateway.dispatch import _call  # late: dispatch imports the route table
-
-    return await _call(route, inbound)
-
-
-async def v1_chat(inbound: Inbound) -> Any:
+def v1_chat(inbound: Inbound) -> Route:
+    """July JSON by default; December's OpenAI shape on request; December's SSE with ``stream: true``."""
     body: V1ChatBody = inbound.body_model
     if body.stream:
-        return await _serve(_V1_SSE, inbound)
+        return _V1_SSE
     wants_openai = (
         body.response_format or inbound.request.headers.get("x-response-format", "")
     ).lower() == "openai"
-    return await _serve(_V1_OPENAI if wants_openai else _V1_JSON, inbound)
+    return _V1_OPENAI if wants_openai else _V1_JSON
 
 
-async def v03_chat(inbound: Inbound) -> Any:
-    body = await inbound.json_object()
-    if "message" not in body:
+def v03_chat(inbound: Inbound) -> Route:
+    body: V03ChatBody = inbound.body_model
+    if body.message is None:
         raise LegacyError(400, {"error": "Missing required field: message"})
-    return await _serve(_V03_SSE if body.get("stream") is True else _V03_JSON, inbound)
+    return _V03_SSE if body.stream else _V03_JSON
 
 
 # -- side routes ------------------------------------------------------------------------------------------
@@ -405,12 +400,12 @@ ROUTES: tuple[Route, ...] = (
         chat_pb2.GetCacheStatusRequest(),
         _stream_models_performance,
     ),
-    Route("POST", "/api/v1/chat", "v1_chat", local=v1_chat, body=V1ChatBody, summary="Legacy chat"),
+    Route("POST", "/api/v1/chat", "v1_chat", variant=v1_chat, body=V1ChatBody, summary="Legacy chat"),
     Route(
         "POST",
         "/api/v1/chat/completions",
         "v1_chat_completions",
-        local=v1_chat,
+        variant=v1_chat,
         body=V1ChatBody,
         summary="Legacy chat (same as /api/v1/chat)",
     ),
@@ -439,7 +434,13 @@ ROUTES: tuple[Route, ...] = (
         lambda r, i: {"status": "success", "message": "System prompt reloaded successfully"},
     ),
     Route(
-        "POST", "/api/v0.3/chat", "v03_chat", local=v03_chat, errors=ErrorStyle.PLAIN, summary="December chat"
+        "POST",
+        "/api/v0.3/chat",
+        "v03_chat",
+        variant=v03_chat,
+        body=V03ChatBody,
+        errors=ErrorStyle.PLAIN,
+        summary="December chat",
     ),
     Route(
         "POST",

@@ -21,9 +21,10 @@ SseRenderer = Callable[[Any, AsyncIterator[Any], Inbound], AsyncIterator[bytes]]
 class Route:
     """One method + path.
 
-    Either ``local`` answers it inside the shim, or ``service``/``rpc`` name the gRPC call: ``body`` and
-    ``query`` (pydantic models) validate the input into ``inbound.body_model`` / ``inbound.query_model``,
-    ``build`` turns the inbound request into the RPC's request message, and then
+    ``body`` and ``query`` (pydantic models) validate the input into ``inbound.body_model`` /
+    ``inbound.query_model``. Then ``variant`` picks another row for this request, or ``local`` answers
+    it inside the shim, or ``service``/``rpc`` name the gRPC call: ``build`` turns the inbound request
+    into the RPC's request message, and then
     - a unary RPC's reply goes through ``render`` to the legacy JSON;
     - a server-streaming RPC with ``sse`` set is relayed as it arrives (``sse`` renders the events);
     - a server-streaming RPC without ``sse`` is read to its end and the list goes through ``render``.
@@ -46,4 +47,7 @@ class Route:
     status_code: int = 200
     summary: str = ""
     response: type[BaseModel] | None = None  # the 200 body's schema, for /openapi.json
+    #: Picks the row that serves this request (after validation), for paths whose answer format the request
+    #: chooses (JSON or SSE, legacy or OpenAI shape).
+    variant: Callable[[Inbound], Route] | None = None
     deadline: str = "default"  # "default" (GAIA_REQUEST_TIMEOUT_S) or "long" (GAIA_LONG_REQUEST_TIMEOUT_S)

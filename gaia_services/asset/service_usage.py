@@ -17,6 +17,8 @@ from gaia_services.runtime.errors import Forbidden, InvalidArgument, NotFound
 
 __all__ = ["UsageRpcs"]
 
+_MAX_HISTORY_DAYS = 3660
+
 
 def _period_pb(period: reports.Period) -> asset_pb2.BillingPeriod:
     return asset_pb2.BillingPeriod(
@@ -177,6 +179,8 @@ class UsageRpcs:
     async def history(self, request: asset_pb2.GetUsageHistoryRequest) -> asset_pb2.GetUsageHistoryResponse:
         if request.days < 0:
             raise InvalidArgument("days must be a positive number")
+        if request.days > _MAX_HISTORY_DAYS:  # one entry per day: bound the answer (and the date arithmetic)
+            raise InvalidArgument(f"days must be at most {_MAX_HISTORY_DAYS}")
         days = request.days or 30
         today = datetime.now(UTC).date()
         first = today - timedelta(days=days - 1)

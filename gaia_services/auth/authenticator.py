@@ -11,10 +11,15 @@ sharing the secret) is refused only if a session of that id was revoked here. Re
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import logging
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC
+from typing import TypeVar
+
+import asyncpg
 
 from gaia_services.auth.api_keys import ApiKeyStore
 from gaia_services.auth.cache import CachedIdentity, CredentialCache
@@ -27,6 +32,10 @@ from gaia_services.runtime.principal import AuthType, Credentials, Principal
 __all__ = ["BAD_CREDENTIALS", "LocalAuthenticator", "SessionStatus"]
 
 BAD_CREDENTIALS = "Could not validate credentials"
+
+_log = logging.getLogger("gaia.auth")
+_T = TypeVar("_T")
+_DB_ERRORS = (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, TimeoutError)
 
 #: session id → True (live), False (revoked), None (unknown here).
 SessionStatus = Callable[[str], Awaitable[bool | None]]
@@ -47,6 +56,7 @@ class LocalAuthenticator:
         limiter: SlidingWindow | None = None,
         rate_limit_per_minute: int = 0,
         last_used_interval_s: float = 60.0,
+        db_timeout_s: float = 2.0,
     ) -> None:
         self._signer = signer
         self._keys = keys
@@ -56,6 +66,16 @@ class LocalAuthenticator:
         self._rate_limit = rate_limit_per_minute
         self._last_used_interval_s = last_used_interval_s
         self._touched: dict[str, float] = {}
+        self._db_timeout_s = db_timeout_s
+
+    async def _db(self, call: Awaitable[_T], fallback: _T) -> _T:
+        """A store lookup; with Postgres down it answers ``fallback`` (as the reference did: a key that
+        cannot be checked is refused), quickly rather than after the pool's connect timeout."""
+        try:
+            return await asyncio.wait_for(call, self._db_timeout_s)
+        except _DB_ERRORS as exc:
+            _log.warning("identity store unavailable: %s", type(exc).__name__)
+            return fallback
 
     @property
     def cache(self) -> CredentialCache:
@@ -94,7 +114,7 @@ class LocalAuthenticator:
             return cached
         if self._session_status is not None:
             if claims.session_id:
-                status = await self._session_status(claims.session_id)
+                status = await self._db(self._session_status(claims.session_id), None)
                 if status is False or (status is None and claims.ours):
                     return None
             elif claims.ours:
@@ -116,7 +136,7 @@ class LocalAuthenticator:
         cached, _ = await self._cache.lookup("api_key", digest)
         if cached is not None:
             return cached
-        record = await self._keys.find_active(raw)
+        record = await self._db(self._keys.find_active(raw), None)
         if record is None:
             return None
         identity = CachedIdentity(
@@ -170,4 +190,4 @@ class LocalAuthenticator:
                 first = True
             if not first:
                 return
-        await self._keys.touch(key_id)
+        await self._db(self._keys.touch(key_id), None)

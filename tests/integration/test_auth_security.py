@@ -24,9 +24,10 @@ from gaia_services.auth.api_keys import ApiKeyStore
 from gaia_services.auth.authenticator import LocalAuthenticator
 from gaia_services.auth.cache import CredentialCache
 from gaia_services.auth.limits import SlidingWindow
+from gaia_services.auth.sessions import Sessions
 from gaia_services.auth.tokens import TokenSigner
 from gaia_services.embedded import free_port
-from gaia_services.runtime.errors import CredentialsForbidden
+from gaia_services.runtime.errors import CredentialsForbidden, CredentialsRejected
 from gaia_services.runtime.principal import AuthType, Credentials
 from tests.integration.test_auth_contract import _link_token, _mails
 from tests.integration.test_auth_mesh import JWT_SECRET, auth_http, auth_mesh, mint
@@ -259,8 +260,9 @@ async def test_redis_down_falls_back_to_postgres(auth_mesh: Mesh, infra: Infra) 
     dead = redis.from_url(f"redis://127.0.0.1:{free_port()}", socket_connect_timeout=0.5, socket_timeout=0.5)
     pool = await asyncpg.create_pool(infra.database_url, min_size=1, max_size=2)
     try:
+        signer = TokenSigner(secret=JWT_SECRET, ttl_s=3600)
         authenticator = LocalAuthenticator(
-            signer=TokenSigner(secret=JWT_SECRET, ttl_s=3600),
+            signer=signer,
             keys=ApiKeyStore(pool=pool),
             cache=CredentialCache(client=dead, prefix="x:", ttl_s=60, local_ttl_s=0.0),
             limiter=SlidingWindow(client=dead, prefix="x:"),
@@ -271,6 +273,21 @@ async def test_redis_down_falls_back_to_postgres(auth_mesh: Mesh, infra: Infra) 
             assert principal.auth_type is AuthType.API_KEY and principal.email == "dev@gaia.local"
         with pytest.raises(CredentialsForbidden):
             await authenticator.authenticate(Credentials(api_key="not-a-real-key"))
+
+        sessions = Sessions(pool=pool, refresh_ttl_s=60)
+        with_sessions = LocalAuthenticator(
+            signer=signer,
+            keys=ApiKeyStore(pool=pool),
+            session_status=sessions.status,
+            cache=CredentialCache(client=dead, prefix="x:", ttl_s=60, local_ttl_s=0.0),
+        )
+        dev_id = str(await pool.fetchval("SELECT id FROM users WHERE email = 'dev@gaia.local'"))
+        opened = await sessions.open(user_id=dev_id)
+        token, _ = signer.issue(user_id=dev_id, email="dev@gaia.local", session_id=opened.session_id)
+        assert (await with_sessions.authenticate(Credentials(jwt=token))).session_id == opened.session_id
+        await sessions.revoke(opened.session_id)
+        with pytest.raises(CredentialsRejected):  # the logout is seen through Postgres
+            await with_sessions.authenticate(Credentials(jwt=token))
     finally:
         await pool.close()
         await dead.aclose()
@@ -319,3 +336,81 @@ async def test_profile_and_password_over_grpc(auth_mesh: Mesh, auth_http: aiohtt
         "/api/v1/auth/login", json={"email": email, "password": "brand-new-pass"}
     ) as response:
         assert response.status == 200
+
+
+async def test_postgres_down_a_cached_key_passes_and_an_uncached_one_is_refused(
+    infra: Infra, auth_mesh: Mesh
+) -> None:
+    import redis.asyncio as redis
+
+    client = redis.from_url(infra.redis_url, decode_responses=True)
+    prefix = f"{infra.redis_prefix}dbdown-{uuid.uuid4().hex[:6]}:"
+    good = await asyncpg.create_pool(infra.database_url, min_size=1, max_size=1)
+    dead = await asyncpg.create_pool(f"postgresql://gaia@127.0.0.1:{free_port()}/x", min_size=0, max_size=1)
+    signer = TokenSigner(secret=JWT_SECRET, ttl_s=3600)
+
+    def authenticator(pool: asyncpg.Pool) -> LocalAuthenticator:
+        return LocalAuthenticator(
+            signer=signer,
+            keys=ApiKeyStore(pool=pool),
+            cache=CredentialCache(client=client, prefix=prefix, ttl_s=60, local_ttl_s=0.0),
+        )
+
+    try:
+        await authenticator(good).authenticate(Credentials(api_key=DEV_API_KEY))  # now cached in Redis
+        down = authenticator(dead)
+        started = time.monotonic()
+        assert (await down.authenticate(Credentials(api_key=DEV_API_KEY))).email == "dev@gaia.local"
+        with pytest.raises(CredentialsForbidden):
+            await down.authenticate(Credentials(api_key="some-uncached-key"))
+        assert time.monotonic() - started < 5
+    finally:
+        await good.close()
+        await dead.close()
+        await client.aclose()
+
+
+async def test_key_management_and_named_limits_over_grpc(
+    auth_mesh: Mesh, auth_http: aiohttp.ClientSession
+) -> None:
+    _, _, session = await _login(auth_http, auth_mesh)
+    mine = (("authorization", f"Bearer {session['access_token']}"),)
+    async with aio.insecure_channel(auth_mesh.addrs["auth"]) as channel:
+        stub = auth_pb2_grpc.AuthServiceStub(channel)
+        with pytest.raises(aio.AioRpcError) as denied:  # scopes the caller does not hold
+            await stub.CreateApiKey(
+                auth_pb2.CreateApiKeyRequest(name="k", scopes=["admin"]), metadata=mine, timeout=5
+            )
+        assert denied.value.code() is grpc.StatusCode.PERMISSION_DENIED
+        with pytest.raises(aio.AioRpcError) as not_admin:
+            await stub.CreateUser(auth_pb2.CreateUserRequest(email="x@gaia.test"), metadata=mine, timeout=5)
+        assert not_admin.value.code() is grpc.StatusCode.PERMISSION_DENIED
+        first = await stub.CreateApiKey(auth_pb2.CreateApiKeyRequest(name="one"), metadata=mine, timeout=5)
+        second = await stub.CreateApiKey(auth_pb2.CreateApiKeyRequest(name="two"), metadata=mine, timeout=5)
+        await stub.RevokeApiKey(
+            auth_pb2.RevokeApiKeyRequest(api_key_id=first.api_key.id), metadata=mine, timeout=5
+        )
+        live = await stub.ListApiKeys(auth_pb2.ListApiKeysRequest(), metadata=mine, timeout=5)
+        assert [k.name for k in live.api_keys] == ["two"] and live.total == 1
+        every = await stub.ListApiKeys(
+            auth_pb2.ListApiKeysRequest(include_revoked=True), metadata=mine, timeout=5
+        )
+        assert {k.name: k.is_active for k in every.api_keys} == {"one": False, "two": True}
+        two = next(k for k in every.api_keys if k.name == "two")
+        assert second.raw_key.startswith(two.key_prefix) and len(two.key_prefix) < len(second.raw_key)
+        stranger = (("authorization", "Bearer " + mint({"sub": str(uuid.uuid4()), "aud": "authenticated"})),)
+        with pytest.raises(aio.AioRpcError) as foreign:  # another user's key is not found
+            request_ = auth_pb2.RevokeApiKeyRequest(api_key_id=second.api_key.id)
+            await stub.RevokeApiKey(request_, metadata=stranger, timeout=5)
+        assert foreign.value.code() is grpc.StatusCode.NOT_FOUND
+
+        bucket = f"ip:203.0.113.{uuid.uuid4().int % 250}-{uuid.uuid4().hex[:6]}"
+        request = auth_pb2.CheckRateLimitRequest(key=bucket, limit_name="root")
+        replies = [await stub.CheckRateLimit(request, metadata=DEV, timeout=5) for _ in range(61)]
+        assert all(r.allowed for r in replies[:60]) and not replies[60].allowed
+        assert (replies[60].description, replies[60].limit, replies[60].period_seconds) == (
+            "60 per 1 minute",
+            60,
+            60,
+        )
+        assert 1 <= replies[60].retry_after_seconds <= 60

@@ -123,6 +123,7 @@ async def test_usage_log_has_the_reference_shape_and_jwt_callers_work(
     [
         ("GET", f"{_USAGE}/current?provider=nope", None, 404, "No usage data for provider: nope"),
         ("GET", f"{_USAGE}/history?days=0", None, 400, "days must be a positive number"),
+        ("GET", f"{_USAGE}/history?days=1000000", None, 400, "days must be at most 3660"),
         (
             "POST",
             f"{_USAGE}/log",

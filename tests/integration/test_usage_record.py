@@ -86,7 +86,7 @@ async def test_a_recorded_call_is_stored_and_reported_by_the_usage_routes(
         {
             "id": second.usage_id,
             "email": "dev@gaia.local",
-            "model": "",
+            "model": None,
             "tokens_in": 10,
             "tokens_out": 0,
             "cost": 0.5,
