@@ -27,10 +27,12 @@ from gaia_services.asset.pricing import PricingBook, PricingModel
 from gaia_services.asset.pricing_sync import PricingSync
 from gaia_services.asset.usage import UsageStore
 from gaia_services.runtime.calls import current_call
-from gaia_services.runtime.errors import NotFound
+from gaia_services.runtime.errors import InvalidArgument, NotFound
 from gaia_services.runtime.events import EventBus
 
 __all__ = ["PricingRpcs", "caller_id"]
+
+_MAX_PERIOD_DAYS = 3660
 
 _CAPABILITIES = {
     PricingModel.TIER_BASED: ("image_generation", "tier_management"),
@@ -189,6 +191,8 @@ class PricingRpcs:
         now = datetime.now(UTC)
         last = reports.parse_day(request.end_date) if request.end_date else now.date()
         first = reports.parse_day(request.start_date) if request.start_date else last - timedelta(days=30)
+        if (last - first).days > _MAX_PERIOD_DAYS:  # one trend entry per day: bound the answer
+            raise InvalidArgument(f"The period must be at most {_MAX_PERIOD_DAYS} days")
         start = datetime(first.year, first.month, first.day, tzinfo=UTC)
         stop = datetime(last.year, last.month, last.day, tzinfo=UTC) + timedelta(days=1)
         user = caller_id()

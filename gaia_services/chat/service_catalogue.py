@@ -7,19 +7,18 @@ Static facts come from the catalogue (configuration); health, statistics and per
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from functools import cached_property
 from typing import Any
 
 from gaia.chat.v1 import chat_pb2
 from gaia.common.v1 import common_pb2
 from grpc import aio
 
-from gaia_services.chat.catalogue import Catalogue, CatalogueSettings, ModelEntry, ProviderEntry
-from gaia_services.chat.metrics import Metrics, StageFigures
+from gaia_services.chat.catalogue import ModelEntry, ProviderEntry
+from gaia_services.chat.metrics import StageFigures
+from gaia_services.chat.parts import ChatParts
 from gaia_services.chat.performance import assess, health_of, provider_score
-from gaia_services.chat.provider_stats import CallFigures, ProviderStats
+from gaia_services.chat.provider_stats import CallFigures
 from gaia_services.chat.service_conversations import timestamp
-from gaia_services.runtime.resources import Resources
 
 __all__ = ["CatalogueRpcs"]
 
@@ -69,36 +68,24 @@ def _model(entry: ModelEntry, available: bool) -> chat_pb2.ModelInfo:
 
 
 class CatalogueRpcs:
-    _resources: Resources
-
-    @cached_property
-    def catalogue(self) -> Catalogue:
-        return Catalogue(settings=CatalogueSettings())
-
-    @cached_property
-    def metrics(self) -> Metrics:
-        """The in-process measurements; the streaming side records stages and in-flight requests here."""
-        return Metrics()
-
-    @cached_property
-    def provider_stats(self) -> ProviderStats:
-        return ProviderStats(pool=self._resources.pool())
+    _parts: ChatParts
 
     def _provider_ids(self) -> list[str]:
-        return [p.id for p in self.catalogue.providers()]
+        return [p.id for p in self._parts.catalogue.providers()]
 
     def _selected(self, provider_id: str) -> list[str]:
-        return [self.catalogue.provider(provider_id).id] if provider_id else self._provider_ids()
+        return [self._parts.catalogue.provider(provider_id).id] if provider_id else self._provider_ids()
 
     async def _health(self, provider_ids: list[str]) -> list[tuple[str, str, CallFigures]]:
-        now = await self.provider_stats.now()
-        figures = await self.provider_stats.per_provider(provider_ids, since=now - _HEALTH_WINDOW)
+        now = await self._parts.provider_stats.now()
+        figures = await self._parts.provider_stats.per_provider(provider_ids, since=now - _HEALTH_WINDOW)
         return [
-            (f.provider, health_of(f, configured=self.catalogue.is_available(f.provider)), f) for f in figures
+            (f.provider, health_of(f, configured=self._parts.catalogue.is_available(f.provider)), f)
+            for f in figures
         ]
 
     def _provider(self, entry: ProviderEntry, health: str, checked: datetime) -> chat_pb2.Provider:
-        available = self.catalogue.is_available(entry.id)
+        available = self._parts.catalogue.is_available(entry.id)
         return chat_pb2.Provider(
             id=entry.id,
             name=entry.name,
@@ -115,14 +102,16 @@ class CatalogueRpcs:
     ) -> chat_pb2.ListProvidersResponse:
         health = await self._health(self._provider_ids())
         checked = datetime.now(UTC)
-        providers = [self._provider(self.catalogue.provider(pid), state, checked) for pid, state, _ in health]
+        providers = [
+            self._provider(self._parts.catalogue.provider(pid), state, checked) for pid, state, _ in health
+        ]
         overall = assess_overall([state for _, state, _ in health])
         return chat_pb2.ListProvidersResponse(providers=providers, overall_health=_HEALTH[overall])
 
     async def GetProvider(
         self, request: chat_pb2.GetProviderRequest, context: aio.ServicerContext
     ) -> chat_pb2.GetProviderResponse:
-        entry = self.catalogue.provider(request.provider_id)
+        entry = self._parts.catalogue.provider(request.provider_id)
         [(_, state, _)] = await self._health([entry.id])
         return chat_pb2.GetProviderResponse(provider=self._provider(entry, state, datetime.now(UTC)))
 
@@ -152,8 +141,8 @@ class CatalogueRpcs:
     ) -> chat_pb2.GetProviderStatsResponse:
         ids = self._selected(request.provider_id)
         since = request.since.ToDatetime(tzinfo=UTC) if request.HasField("since") else None
-        figures = await self.provider_stats.per_provider(ids, since=since)
-        total = await self.provider_stats.overall(ids, since=since)
+        figures = await self._parts.provider_stats.per_provider(ids, since=since)
+        total = await self._parts.provider_stats.overall(ids, since=since)
         stats = []
         for f in figures:
             item = chat_pb2.ProviderStats(
@@ -182,34 +171,36 @@ class CatalogueRpcs:
     async def ListProviderModels(
         self, request: chat_pb2.ListProviderModelsRequest, context: aio.ServicerContext
     ) -> chat_pb2.ListProviderModelsResponse:
-        models = self.catalogue.provider_models(request.provider_id)
+        models = self._parts.catalogue.provider_models(request.provider_id)
         return chat_pb2.ListProviderModelsResponse(
             provider_id=request.provider_id,
-            models=[_model(m, self.catalogue.is_available(m.provider)) for m in models],
+            models=[_model(m, self._parts.catalogue.is_available(m.provider)) for m in models],
         )
 
     async def ListModels(
         self, request: chat_pb2.ListModelsRequest, context: aio.ServicerContext
     ) -> chat_pb2.ListModelsResponse:
         wanted = tuple(_CAPABILITY_NAMES.get(c, "unspecified") for c in request.capabilities)
-        models = self.catalogue.models(
+        models = self._parts.catalogue.models(
             provider=request.provider, capabilities=wanted, available_only=request.available_only
         )
         return chat_pb2.ListModelsResponse(
-            models=[_model(m, self.catalogue.is_available(m.provider)) for m in models]
+            models=[_model(m, self._parts.catalogue.is_available(m.provider)) for m in models]
         )
 
     async def GetModel(
         self, request: chat_pb2.GetModelRequest, context: aio.ServicerContext
     ) -> chat_pb2.GetModelResponse:
-        entry = self.catalogue.model(request.model_id)
-        return chat_pb2.GetModelResponse(model=_model(entry, self.catalogue.is_available(entry.provider)))
+        entry = self._parts.catalogue.model(request.model_id)
+        return chat_pb2.GetModelResponse(
+            model=_model(entry, self._parts.catalogue.is_available(entry.provider))
+        )
 
     async def GetPerformance(
         self, request: chat_pb2.GetPerformanceRequest, context: aio.ServicerContext
     ) -> chat_pb2.GetPerformanceResponse:
         ids = self._selected(request.provider_id)
-        stats = self.provider_stats
+        stats = self._parts.provider_stats
         since = await stats.reset_at()
         now = await stats.now()
         overall = await stats.overall(ids, since=since)
@@ -218,9 +209,9 @@ class CatalogueRpcs:
         per_provider = await stats.per_provider(ids, since=since)
         limit = request.stage_sample_limit if request.stage_sample_limit > 0 else 100
         llm_ms = await stats.latencies(ids, since=since, limit=limit)
-        active = self.metrics.active()
+        active = self._parts.metrics.active()
         assessment = assess(recent, active=len(active))
-        ttft = sorted(self.metrics.time_to_first_token(since=since))
+        ttft = sorted(self._parts.metrics.time_to_first_token(since=since))
 
         summary = chat_pb2.PerformanceSummary(
             total_requests=overall.requests,
@@ -237,8 +228,8 @@ class CatalogueRpcs:
             error_count=overall.errors,
         )
         providers = [self._performance(f) for f in per_provider]
-        stages = _stages(self.metrics.stages(since=since, limit=limit), llm_ms)
-        process = self.metrics.process()
+        stages = _stages(self._parts.metrics.stages(since=since, limit=limit), llm_ms)
+        process = self._parts.metrics.process()
         live = chat_pb2.LiveMetrics(
             active_requests=len(active),
             requests=[
@@ -279,7 +270,7 @@ class CatalogueRpcs:
         )
 
     def _performance(self, f: CallFigures) -> chat_pb2.ProviderPerformance:
-        configured = self.catalogue.is_available(f.provider)
+        configured = self._parts.catalogue.is_available(f.provider)
         generating_s = f.latency_sum_ms / 1000
         item = chat_pb2.ProviderPerformance(
             provider_id=f.provider,
@@ -292,7 +283,7 @@ class CatalogueRpcs:
             tokens_per_second=f.tokens_out / generating_s if generating_s > 0 else 0.0,
             error_rate_percent=f.error_rate * 100,
             uptime_percentage=(100.0 - f.error_rate * 100) if f.requests else (100.0 if configured else 0.0),
-            available_models=list(self.catalogue.provider(f.provider).models),
+            available_models=list(self._parts.catalogue.provider(f.provider).models),
             health_score=provider_score(f) if configured else 0.0,
             latency=chat_pb2.LatencyPercentiles(p50_ms=f.p50_ms, p95_ms=f.p95_ms, p99_ms=f.p99_ms),
         )
@@ -304,7 +295,7 @@ class CatalogueRpcs:
         self, request: chat_pb2.ResetPerformanceRequest, context: aio.ServicerContext
     ) -> chat_pb2.ResetPerformanceResponse:
         ids = self._provider_ids()
-        stats = self.provider_stats
+        stats = self._parts.provider_stats
         since = await stats.reset_at()
         overall = await stats.overall(ids, since=since)
         measured = [f for f in await stats.per_provider(ids, since=since) if f.requests]
@@ -312,7 +303,7 @@ class CatalogueRpcs:
         return chat_pb2.ResetPerformanceResponse(
             total_requests=overall.requests,
             total_providers=len(measured),
-            active_requests=len(self.metrics.active()),
+            active_requests=len(self._parts.metrics.active()),
             data_since=timestamp(previous),
             reset_at=timestamp(reset_at),
         )

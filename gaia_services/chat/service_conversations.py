@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from functools import cached_property
-
 from gaia.chat.v1 import chat_pb2
 from gaia.common.v1 import common_pb2
 from google.protobuf.timestamp_pb2 import Timestamp
 from grpc import aio
 
-from gaia_services.chat.conversations import ConversationRecord, Conversations, MessageRecord, Page
+from gaia_services.chat.conversations import ConversationRecord, MessageRecord, Page
+from gaia_services.chat.parts import ChatParts
 from gaia_services.runtime.calls import current_call
 from gaia_services.runtime.errors import Unauthenticated
-from gaia_services.runtime.resources import Resources
 
 __all__ = ["ConversationRpcs", "caller_id", "timestamp"]
 
@@ -76,23 +74,18 @@ def message_to_proto(record: MessageRecord) -> chat_pb2.Message:
 
 
 class ConversationRpcs:
-    _resources: Resources
-
-    @cached_property
-    def conversations(self) -> Conversations:
-        """The conversation store (also usable by the other mixins, e.g. for ownership checks)."""
-        return Conversations(pool=self._resources.pool())
+    _parts: ChatParts
 
     async def CreateConversation(
         self, request: chat_pb2.CreateConversationRequest, context: aio.ServicerContext
     ) -> chat_pb2.CreateConversationResponse:
-        record = await self.conversations.create(user_id=caller_id(), title=request.title)
+        record = await self._parts.conversations.create(user_id=caller_id(), title=request.title)
         return chat_pb2.CreateConversationResponse(conversation=conversation_to_proto(record))
 
     async def ListConversations(
         self, request: chat_pb2.ListConversationsRequest, context: aio.ServicerContext
     ) -> chat_pb2.ListConversationsResponse:
-        records, total = await self.conversations.listing(
+        records, total = await self._parts.conversations.listing(
             user_id=caller_id(), include_default=request.include_default, page=_page(request.page)
         )
         return chat_pb2.ListConversationsResponse(
@@ -102,13 +95,15 @@ class ConversationRpcs:
     async def GetConversation(
         self, request: chat_pb2.GetConversationRequest, context: aio.ServicerContext
     ) -> chat_pb2.GetConversationResponse:
-        record = await self.conversations.get(user_id=caller_id(), conversation_id=request.conversation_id)
+        record = await self._parts.conversations.get(
+            user_id=caller_id(), conversation_id=request.conversation_id
+        )
         return chat_pb2.GetConversationResponse(conversation=conversation_to_proto(record))
 
     async def RenameConversation(
         self, request: chat_pb2.RenameConversationRequest, context: aio.ServicerContext
     ) -> chat_pb2.RenameConversationResponse:
-        record = await self.conversations.rename(
+        record = await self._parts.conversations.rename(
             user_id=caller_id(), conversation_id=request.conversation_id, title=request.title
         )
         return chat_pb2.RenameConversationResponse(conversation=conversation_to_proto(record))
@@ -116,7 +111,7 @@ class ConversationRpcs:
     async def DeleteConversation(
         self, request: chat_pb2.DeleteConversationRequest, context: aio.ServicerContext
     ) -> chat_pb2.DeleteConversationResponse:
-        deleted = await self.conversations.delete(
+        deleted = await self._parts.conversations.delete(
             user_id=caller_id(), conversation_id=request.conversation_id
         )
         return chat_pb2.DeleteConversationResponse(conversation_id=deleted)
@@ -124,7 +119,7 @@ class ConversationRpcs:
     async def ListMessages(
         self, request: chat_pb2.ListMessagesRequest, context: aio.ServicerContext
     ) -> chat_pb2.ListMessagesResponse:
-        records, total = await self.conversations.messages(
+        records, total = await self._parts.conversations.messages(
             user_id=caller_id(), conversation_id=request.conversation_id, page=_page(request.page)
         )
         return chat_pb2.ListMessagesResponse(messages=[message_to_proto(r) for r in records], total=total)

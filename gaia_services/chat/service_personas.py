@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from functools import cached_property
 from typing import Any
 
 from gaia.chat.v1 import chat_pb2
@@ -10,10 +9,9 @@ from google.protobuf import json_format
 from google.protobuf.struct_pb2 import Struct
 from grpc import aio
 
-from gaia_services.chat.persona_cache import PersonaCache
-from gaia_services.chat.personas import PersonaRecord, Personas, PersonaUpdate
+from gaia_services.chat.parts import ChatParts
+from gaia_services.chat.personas import PersonaRecord, PersonaUpdate
 from gaia_services.chat.service_conversations import caller_id, timestamp
-from gaia_services.runtime.resources import Resources
 
 __all__ = ["PersonaRpcs", "persona_to_proto"]
 
@@ -44,22 +42,13 @@ def persona_to_proto(record: PersonaRecord) -> chat_pb2.Persona:
 
 
 class PersonaRpcs:
-    _resources: Resources
-
-    @cached_property
-    def personas(self) -> Personas:
-        """The persona store (the streaming side reads the caller's current persona from it)."""
-        resources = self._resources
-        cache = PersonaCache(
-            redis_client=resources.redis, prefix=resources.settings.redis_prefix, events=resources.events
-        )
-        return Personas(pool=resources.pool(), cache=cache)
+    _parts: ChatParts
 
     async def ListPersonas(
         self, request: chat_pb2.ListPersonasRequest, context: aio.ServicerContext
     ) -> chat_pb2.ListPersonasResponse:
         active_only = request.active_only if request.HasField("active_only") else True
-        records = await self.personas.listing(active_only=active_only, created_by=request.created_by)
+        records = await self._parts.personas.listing(active_only=active_only, created_by=request.created_by)
         total = len(records)
         if request.HasField("page"):
             start = max(request.page.offset, 0)
@@ -70,13 +59,13 @@ class PersonaRpcs:
         self, request: chat_pb2.GetPersonaRequest, context: aio.ServicerContext
     ) -> chat_pb2.GetPersonaResponse:
         return chat_pb2.GetPersonaResponse(
-            persona=persona_to_proto(await self.personas.get(request.persona_id))
+            persona=persona_to_proto(await self._parts.personas.get(request.persona_id))
         )
 
     async def CreatePersona(
         self, request: chat_pb2.CreatePersonaRequest, context: aio.ServicerContext
     ) -> chat_pb2.CreatePersonaResponse:
-        record = await self.personas.create(
+        record = await self._parts.personas.create(
             name=request.name,
             description=request.description,
             system_prompt=request.system_prompt,
@@ -98,31 +87,31 @@ class PersonaRpcs:
             else None,
             capabilities=_dict(request.capabilities) if request.HasField("capabilities") else None,
         )
-        record = await self.personas.update(request.persona_id, change)
+        record = await self._parts.personas.update(request.persona_id, change)
         return chat_pb2.UpdatePersonaResponse(persona=persona_to_proto(record))
 
     async def DeletePersona(
         self, request: chat_pb2.DeletePersonaRequest, context: aio.ServicerContext
     ) -> chat_pb2.DeletePersonaResponse:
-        already = await self.personas.delete(request.persona_id)
+        already = await self._parts.personas.delete(request.persona_id)
         return chat_pb2.DeletePersonaResponse(persona_id=request.persona_id, already_deleted=already)
 
     async def SetCurrentPersona(
         self, request: chat_pb2.SetCurrentPersonaRequest, context: aio.ServicerContext
     ) -> chat_pb2.SetCurrentPersonaResponse:
-        record = await self.personas.set_current(user_id=caller_id(), persona_id=request.persona_id)
+        record = await self._parts.personas.set_current(user_id=caller_id(), persona_id=request.persona_id)
         return chat_pb2.SetCurrentPersonaResponse(persona=persona_to_proto(record))
 
     async def GetCurrentPersona(
         self, request: chat_pb2.GetCurrentPersonaRequest, context: aio.ServicerContext
     ) -> chat_pb2.GetCurrentPersonaResponse:
-        record = await self.personas.current(user_id=caller_id())
+        record = await self._parts.personas.current(user_id=caller_id())
         return chat_pb2.GetCurrentPersonaResponse(persona=persona_to_proto(record))
 
     async def InitializeDefaultPersona(
         self, request: chat_pb2.InitializeDefaultPersonaRequest, context: aio.ServicerContext
     ) -> chat_pb2.InitializeDefaultPersonaResponse:
-        record, created = await self.personas.ensure_default()
+        record, created = await self._parts.personas.ensure_default()
         return chat_pb2.InitializeDefaultPersonaResponse(
             persona=persona_to_proto(record), was_created=created
         )

@@ -14,16 +14,13 @@ from google.protobuf.struct_pb2 import Struct
 from google.protobuf.timestamp_pb2 import Timestamp
 from grpc import aio
 
-from gaia_services.chat.history import ChatHistory, HistoryMode
-from gaia_services.chat.llm_config import LLMSettings
-from gaia_services.chat.persona_prompt import PersonaPrompts, PersonaRow
+from gaia_services.chat.history import HistoryMode
+from gaia_services.chat.parts import ChatParts
+from gaia_services.chat.persona_prompt import PersonaRow
 from gaia_services.chat.providers import Turn
-from gaia_services.chat.routing import ProviderRouter
-from gaia_services.chat.turns import ChatTurns, TurnCompleted, TurnFailed, TurnRequest, TurnStarted, TurnToken
-from gaia_services.chat.usage import UsageRecorder
+from gaia_services.chat.turns import TurnCompleted, TurnFailed, TurnRequest, TurnStarted, TurnToken
 from gaia_services.runtime.calls import current_call
 from gaia_services.runtime.errors import NotFound, Unauthenticated, Unavailable
-from gaia_services.runtime.resources import Resources
 
 __all__ = ["StreamingRpcs"]
 
@@ -113,28 +110,7 @@ def _persona(row: PersonaRow) -> chat_pb2.Persona:
 
 
 class StreamingRpcs:
-    _resources: Resources
-
-    # -- collaborators, built once from the servicer's resources --------------------------------------------
-
-    def _chat_parts(self) -> tuple[ChatTurns, ChatHistory, PersonaPrompts]:
-        parts: tuple[ChatTurns, ChatHistory, PersonaPrompts] | None = getattr(self, "_chat_parts_cache", None)
-        if parts is None:
-            settings = LLMSettings()
-            pool = self._resources.pool()
-            history = ChatHistory(pool=pool, history_limit=settings.history_limit)
-            personas = PersonaPrompts(pool=pool)
-            turns = ChatTurns(
-                settings=settings,
-                router=ProviderRouter(settings=settings),
-                history=history,
-                personas=personas,
-                usage=UsageRecorder(pool=pool, settings=settings),
-                events=self._resources.events,
-            )
-            parts = (turns, history, personas)
-            self._chat_parts_cache = parts
-        return parts
+    _parts: ChatParts
 
     # -- chat -----------------------------------------------------------------------------------------
 
@@ -142,7 +118,7 @@ class StreamingRpcs:
         self, request: chat_pb2.StreamChatRequest, context: aio.ServicerContext
     ) -> AsyncIterator[chat_pb2.StreamChatResponse]:
         user_id, raw_id = _caller()
-        turns = self._chat_parts()[0]
+        turns = self._parts.turns
         run = turns.run(
             user_id=user_id, request_id=_request_id(raw_id), request=_turn_request(request, streamed=True)
         )
@@ -185,7 +161,7 @@ class StreamingRpcs:
         self, request: chat_pb2.ChatRequest, context: aio.ServicerContext
     ) -> chat_pb2.ChatResponse:
         user_id, raw_id = _caller()
-        turns = self._chat_parts()[0]
+        turns = self._parts.turns
         started: TurnStarted | None = None
         parts: list[str] = []
         async for event in turns.run(
@@ -222,7 +198,7 @@ class StreamingRpcs:
         self, request: chat_pb2.GetChatStatusRequest, context: aio.ServicerContext
     ) -> chat_pb2.GetChatStatusResponse:
         user_id, _ = _caller()
-        conversation_id, count = await self._chat_parts()[1].count(
+        conversation_id, count = await self._parts.history.count(
             user_id=user_id, conversation_id=request.conversation_id
         )
         return chat_pb2.GetChatStatusResponse(
@@ -233,7 +209,7 @@ class StreamingRpcs:
         self, request: chat_pb2.ClearHistoryRequest, context: aio.ServicerContext
     ) -> chat_pb2.ClearHistoryResponse:
         user_id, _ = _caller()
-        conversation_id, cleared = await self._chat_parts()[1].clear(
+        conversation_id, cleared = await self._parts.history.clear(
             user_id=user_id, conversation_id=request.conversation_id
         )
         return chat_pb2.ClearHistoryResponse(messages_cleared=cleared, conversation_id=conversation_id)
@@ -242,7 +218,9 @@ class StreamingRpcs:
         self, request: chat_pb2.ReloadPromptRequest, context: aio.ServicerContext
     ) -> chat_pb2.ReloadPromptResponse:
         user_id, _ = _caller()
-        persona = await self._chat_parts()[2].current(user_id)  # read fresh on every turn: nothing to reload
+        persona = await self._parts.persona_prompts.current(
+            user_id
+        )  # read fresh on every turn: nothing to reload
         return chat_pb2.ReloadPromptResponse(persona=_persona(persona) if persona else None)
 
     async def GetCacheStatus(

@@ -7,7 +7,7 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from grpc import aio
@@ -19,7 +19,7 @@ from gaia_services.runtime.interceptors import Authenticator, ServerCallIntercep
 from gaia_services.runtime.resources import Resources, open_resources
 from gaia_services.settings import Settings
 
-__all__ = ["RunningService", "ServiceSpec", "serve_forever", "start_service"]
+__all__ = ["Closer", "RunningService", "ServiceSpec", "serve_forever", "start_service"]
 
 _log = logging.getLogger("gaia.server")
 
@@ -30,13 +30,17 @@ _SERVER_OPTIONS = (
 )
 
 
+Closer = Callable[[], Awaitable[None]]
+
+
 @dataclass(frozen=True)
 class ServiceSpec:
     """What makes one Gaia service: its name, its proto services, and how to wire them to resources."""
 
     name: str
     service_names: tuple[str, ...]
-    register: Callable[[aio.Server, Resources], None]
+    #: Adds the servicers to the server; may return an async ``close`` run after the server has drained.
+    register: Callable[[aio.Server, Resources], Closer | None]
     authenticator: Callable[[Resources], Authenticator]
     public_methods: frozenset[str] = frozenset()
     database: bool = True
@@ -54,11 +58,15 @@ class RunningService:
     health: HealthServicer
     port: int
     service_names: tuple[str, ...]
+    close: Closer | None = None
 
     async def stop(self, grace: float) -> None:
-        """Report NOT_SERVING, refuse new calls, let in-flight ones finish for up to ``grace`` seconds."""
+        """Report NOT_SERVING, refuse new calls, let in-flight ones finish for up to ``grace`` seconds,
+        then close what the servicers own (e.g. wait for background writes)."""
         await self.health.enter_graceful_shutdown()
         await self.server.stop(grace)
+        if self.close is not None:
+            await self.close()
 
 
 async def start_service(spec: ServiceSpec, resources: Resources, *, address: str) -> RunningService:
@@ -70,7 +78,7 @@ async def start_service(spec: ServiceSpec, resources: Resources, *, address: str
         ],
         options=_SERVER_OPTIONS,
     )
-    spec.register(server, resources)
+    close = spec.register(server, resources)
     health = HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health, server)
     reflection.enable_server_reflection(
@@ -88,7 +96,9 @@ async def start_service(spec: ServiceSpec, resources: Resources, *, address: str
     for name in ("", *spec.service_names):
         await health.set(name, health_pb2.HealthCheckResponse.SERVING)
     _log.info("%s serving on port %d", spec.name, port)
-    return RunningService(server=server, health=health, port=port, service_names=spec.service_names)
+    return RunningService(
+        server=server, health=health, port=port, service_names=spec.service_names, close=close
+    )
 
 
 async def serve_forever(spec: ServiceSpec, settings: Settings) -> None:

@@ -100,6 +100,13 @@ async def test_pricing_routes_answer_the_recorded_bodies(
         ("GET", f"{_PRICING}/current?provider=nope", None, 404, "Pricing not found for provider: nope"),
         ("POST", f"{_PRICING}/update?provider=nope", None, 404, "Provider not found: nope"),
         (
+            "GET",
+            f"{_PRICING}/analytics?start_date=0001-01-01&end_date=2026-01-01",
+            None,
+            400,
+            "The period must be at most 3660 days",
+        ),
+        (
             "POST",
             f"{_PRICING}/cost-estimator/estimate",
             b'{"provider":"nope"}',

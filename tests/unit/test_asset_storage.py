@@ -1,4 +1,4 @@
-"""Local disk storage: atomic writes, streamed reads in bounded chunks, deletes, and no escape from its root."""
+"""Local disk storage: streamed reads in bounded chunks, deletes, and no escape from its root."""
 
 from __future__ import annotations
 

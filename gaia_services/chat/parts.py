@@ -1,0 +1,65 @@
+"""The chat service's collaborators, built once from the process's resources when the service is wired."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from gaia_services.chat.catalogue import Catalogue, CatalogueSettings
+from gaia_services.chat.conversations import Conversations
+from gaia_services.chat.history import ChatHistory
+from gaia_services.chat.llm_config import LLMSettings
+from gaia_services.chat.metrics import Metrics
+from gaia_services.chat.persona_cache import PersonaCache
+from gaia_services.chat.persona_prompt import PersonaPrompts
+from gaia_services.chat.personas import Personas
+from gaia_services.chat.provider_stats import ProviderStats
+from gaia_services.chat.routing import ProviderRouter
+from gaia_services.chat.turns import ChatTurns
+from gaia_services.chat.usage import UsageRecorder
+from gaia_services.runtime.resources import Resources
+
+__all__ = ["ChatParts"]
+
+
+@dataclass(frozen=True)
+class ChatParts:
+    turns: ChatTurns
+    history: ChatHistory
+    persona_prompts: PersonaPrompts
+    conversations: Conversations
+    personas: Personas
+    catalogue: Catalogue
+    metrics: Metrics
+    provider_stats: ProviderStats
+
+    @classmethod
+    def build(cls, resources: Resources) -> ChatParts:
+        settings = LLMSettings()
+        pool = resources.pool()
+        history = ChatHistory(pool=pool, history_limit=settings.history_limit)
+        persona_prompts = PersonaPrompts(pool=pool)
+        turns = ChatTurns(
+            settings=settings,
+            router=ProviderRouter(settings=settings),
+            history=history,
+            personas=persona_prompts,
+            usage=UsageRecorder(pool=pool, settings=settings),
+            events=resources.events,
+        )
+        cache = PersonaCache(
+            redis_client=resources.redis, prefix=resources.settings.redis_prefix, events=resources.events
+        )
+        return cls(
+            turns=turns,
+            history=history,
+            persona_prompts=persona_prompts,
+            conversations=Conversations(pool=pool),
+            personas=Personas(pool=pool, cache=cache),
+            catalogue=Catalogue(settings=CatalogueSettings()),
+            metrics=Metrics(),
+            provider_stats=ProviderStats(pool=pool),
+        )
+
+    async def close(self) -> None:
+        """After the server drained: let background writes (of cut turns) finish."""
+        await self.turns.drain()
