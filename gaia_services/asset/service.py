@@ -20,7 +20,7 @@ from gaia_services.asset.settings import AssetSettings
 from gaia_services.asset.usage import UsageStore
 from gaia_services.runtime.remote_auth import RemoteAuthenticator
 from gaia_services.runtime.resources import Resources
-from gaia_services.runtime.server import ServiceSpec
+from gaia_services.runtime.server import Closer, ServiceSpec
 
 __all__ = ["AssetServicer", "spec"]
 
@@ -130,13 +130,12 @@ class AssetServicer(asset_pb2_grpc.AssetServiceServicer):
         return await self._usage.monthly(request)
 
 
-def _register(server: aio.Server, resources: Resources) -> None:
+def _register(server: aio.Server, resources: Resources) -> Closer:
     settings = AssetSettings()  # read once, where the service is wired
     servicer = AssetServicer(resources=resources, settings=settings)
     servicer.start()
-    # The runtime has no shutdown hook for a servicer yet, so ``servicer.close()`` is not called: the
-    # process exit releases its sessions (see the note on ServiceSpec in this service's report).
     asset_pb2_grpc.add_AssetServiceServicer_to_server(servicer, server)
+    return servicer.close  # after the drain: the pricing subscription, provider and S3 sessions
 
 
 def spec() -> ServiceSpec:

@@ -5,7 +5,8 @@ Only adaptation lives here: protobuf in, the plain ``ChatTurns`` engine, protobu
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncGenerator, AsyncIterator
 from typing import Any
 
 from gaia.chat.v1 import chat_pb2
@@ -18,7 +19,7 @@ from gaia_services.chat.history import HistoryMode
 from gaia_services.chat.parts import ChatParts
 from gaia_services.chat.persona_prompt import PersonaRow
 from gaia_services.chat.providers import Turn
-from gaia_services.chat.turns import TurnCompleted, TurnFailed, TurnRequest, TurnStarted, TurnToken
+from gaia_services.chat.turns import TurnCompleted, TurnEvent, TurnFailed, TurnRequest, TurnStarted, TurnToken
 from gaia_services.runtime.calls import current_call
 from gaia_services.runtime.errors import NotFound, Unauthenticated, Unavailable
 
@@ -112,16 +113,39 @@ def _persona(row: PersonaRow) -> chat_pb2.Persona:
 class StreamingRpcs:
     _parts: ChatParts
 
+    async def _measured_turn(self, request: TurnRequest) -> AsyncGenerator[TurnEvent]:
+        """The caller's turn, measured for the performance routes: planning (validation, conversation,
+        persona, provider choice) as ``provider_selection``, the provider's answer as ``llm_api_call``,
+        time to first token, and the request shown in flight meanwhile."""
+        user_id, raw_id = _caller()
+        request_id = _request_id(raw_id)
+        metrics = self._parts.metrics
+        flight = metrics.begin(request_id, user_id=user_id)
+        flight.stage = "provider_selection"
+        stage_started = time.monotonic()
+        run = self._parts.turns.run(user_id=user_id, request_id=request_id, request=request)
+        try:
+            async for event in run:
+                if isinstance(event, TurnStarted):
+                    metrics.record_stage("provider_selection", time.monotonic() - stage_started)
+                    flight.provider, flight.model, flight.stage = event.provider, event.model, "llm_api_call"
+                    stage_started = time.monotonic()
+                elif isinstance(event, TurnToken):
+                    metrics.first_token(flight)
+                elif flight.stage == "llm_api_call":
+                    metrics.record_stage("llm_api_call", time.monotonic() - stage_started)
+                    flight.stage = "response_processing"
+                yield event
+        finally:
+            metrics.finish(flight)
+            await run.aclose()
+
     # -- chat -----------------------------------------------------------------------------------------
 
     async def StreamChat(
         self, request: chat_pb2.StreamChatRequest, context: aio.ServicerContext
     ) -> AsyncIterator[chat_pb2.StreamChatResponse]:
-        user_id, raw_id = _caller()
-        turns = self._parts.turns
-        run = turns.run(
-            user_id=user_id, request_id=_request_id(raw_id), request=_turn_request(request, streamed=True)
-        )
+        run = self._measured_turn(_turn_request(request, streamed=True))
         try:
             async for event in run:
                 if isinstance(event, TurnToken):
@@ -160,13 +184,9 @@ class StreamingRpcs:
     async def Chat(
         self, request: chat_pb2.ChatRequest, context: aio.ServicerContext
     ) -> chat_pb2.ChatResponse:
-        user_id, raw_id = _caller()
-        turns = self._parts.turns
         started: TurnStarted | None = None
         parts: list[str] = []
-        async for event in turns.run(
-            user_id=user_id, request_id=_request_id(raw_id), request=_turn_request(request, streamed=False)
-        ):
+        async for event in self._measured_turn(_turn_request(request, streamed=False)):
             if isinstance(event, TurnToken):
                 parts.append(event.text)
             elif isinstance(event, TurnStarted):

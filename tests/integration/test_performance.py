@@ -142,3 +142,17 @@ async def test_figures_come_from_recorded_calls_and_reset_clears_them(
         assert (await call(http, "GET", f"{_BASE}/summary", headers))["summary"]["total_requests"] == 0
     finally:
         await db.execute("DELETE FROM usage_records WHERE request_id = $1", tag)
+
+
+async def test_a_real_chat_turn_is_timed_by_stage(http: aiohttp.ClientSession, callers: Callers) -> None:
+    headers = callers.a.key_headers()
+    await call(http, "DELETE", f"{_BASE}/reset", headers)
+    body = {"message": "time me", "model": "gaia-local"}
+    async with http.post("/api/v0.2/chat", json=body, headers=headers) as response:
+        assert response.status == 200
+    stages = (await call(http, "GET", f"{_BASE}/stages?limit=10", headers))["stage_timings"]
+    assert stages["provider_selection"]["samples"] == 1
+    assert stages["llm_api_call"]["samples"] == 1
+    assert stages["llm_api_call"]["average_duration"] >= 0.0
+    live = await call(http, "GET", f"{_BASE}/live", headers)
+    assert live["active_requests"]["count"] == 0  # the turn is over: nothing left in flight
