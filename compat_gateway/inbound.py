@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from fastapi import Request
 from pydantic import BaseModel, ValidationError
 
-from compat_gateway.errors import LegacyError
+from compat_gateway.errors import ErrorStyle, LegacyError
 from compat_gateway.ratelimit import client_key
 from gaia_services.runtime.calls import new_request_id
 from gaia_services.runtime.principal import Credentials
@@ -59,20 +59,28 @@ def _text_error(loc: list[Any], value: Any) -> InputError:
 
 def _items(exc: ValidationError, where: str, data: Any) -> list[dict[str, Any]]:
     """FastAPI's 422 items. A query parameter is validated on its own there, so its ``input`` is its raw
-    value, or null when it is missing; a body error echoes the whole body."""
+    value, or null when it is missing; a body error echoes the whole body. An error raised with a ``param``
+    in its context (the OpenAI door's checks) keeps it, for the door's 400."""
     items = []
-    for e in exc.errors(include_url=False, include_context=False):
+    for e in exc.errors(include_url=False):
         value = e.get("input")
         if where == "query":
             value = None if e["type"] == "missing" else data.get(e["loc"][0]) if e["loc"] else value
-        items.append({"type": e["type"], "loc": [where, *e["loc"]], "msg": e["msg"], "input": value})
+        item = {"type": e["type"], "loc": [where, *e["loc"]], "msg": e["msg"], "input": value}
+        context = e.get("ctx") or {}
+        if "param" in context:
+            item["param"] = context["param"]
+        items.append(item)
     return items
 
 
 @dataclass
 class Inbound:
+    """``style`` is the route's error style; on the OpenAI door it also sets how credentials are read."""
+
     request: Request
     shim: Shim
+    style: ErrorStyle = ErrorStyle.WRAPPED
     request_id: str = field(default_factory=new_request_id)
     body_model: Any = None
     query_model: Any = None
@@ -89,6 +97,8 @@ class Inbound:
 
     @property
     def credentials(self) -> Credentials:
+        if self.style is ErrorStyle.OPENAI:
+            return Credentials.from_openai_headers(self.request.headers)
         return Credentials.from_metadata(self.request.headers.items())
 
     @property

@@ -15,6 +15,7 @@ from fasthtml.common import (
     Label,
     Link,
     Main,
+    Meta,
     Nav,
     P,
     Script,
@@ -31,6 +32,7 @@ __all__ = ["chat_page", "health_table", "login_page"]
 
 def _head(title: str) -> tuple[Any, ...]:
     return (
+        Meta(charset="utf-8"),
         Title(title),
         Link(rel="stylesheet", href="/static/style.css"),
         Script(src="/static/htmx.min.js"),

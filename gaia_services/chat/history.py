@@ -65,7 +65,16 @@ INSERT INTO chat_messages (user_id, conversation_id, role, content, model, provi
                            request_id)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id
 """
-_TOUCH = "UPDATE conversations SET updated_at = (now() AT TIME ZONE 'utc') WHERE id = $1"
+# A conversation created empty ("New Conversation") takes its title from its first message, as one created
+# by a chat turn does; the preview follows the latest exchange.
+_TOUCH = """
+UPDATE conversations
+   SET updated_at = (now() AT TIME ZONE 'utc'),
+       title = CASE WHEN title = 'New Conversation' AND NOT is_default THEN $2 ELSE title END,
+       preview = $3
+ WHERE id = $1
+"""
+_PREVIEW_CHARS = 100
 _COUNT = """
 SELECT count(*) FROM chat_messages m JOIN conversations c ON c.id = m.conversation_id
  WHERE m.conversation_id = $1 AND c.user_id = $2 AND c.is_active AND m.role <> 'system'
@@ -163,7 +172,8 @@ class ChatHistory:
                         request_id,
                     )
                 )
-            await conn.execute(_TOUCH, conversation)
+            latest = (reply if reply else user_text).strip()
+            await conn.execute(_TOUCH, conversation, title_for(user_text), latest[:_PREVIEW_CHARS])
         return reply_id
 
     async def count(self, *, user_id: str, conversation_id: str) -> tuple[str, int]:

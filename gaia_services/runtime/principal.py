@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -45,6 +46,18 @@ class Credentials:
             elif k == "x-api-key":
                 api_key = v.strip()
         return cls(jwt=jwt, api_key=api_key)
+
+    @classmethod
+    def from_openai_headers(cls, headers: Mapping[str, str]) -> Credentials:
+        """OpenAI's convention (its SDKs send the API key as a Bearer token): a Bearer JWT (two dots)
+        first, then a Bearer value that is not a JWT as an API key, then ``X-API-Key``.
+        ``headers`` is looked up by lowercase name (Starlette's headers are case-insensitive)."""
+        scheme, _, token = headers.get("authorization", "").partition(" ")
+        token = token.strip() if scheme.lower() == "bearer" else ""
+        key = headers.get("x-api-key", "").strip()
+        if token and token.count(".") == 2:
+            return cls(jwt=token, api_key=key)
+        return cls(api_key=token or key)
 
 
 @dataclass(frozen=True, slots=True)

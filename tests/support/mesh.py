@@ -88,6 +88,10 @@ async def run_mesh(
         "GAIA_CHAT_ADDR": f"127.0.0.1:{ports['chat']}",
         "GAIA_ASSET_ADDR": f"127.0.0.1:{ports['asset']}",
         "PYTHONUNBUFFERED": "1",
+        # Light argon2 parameters, for tests only.
+        "GAIA_AUTH_LIGHT_HASHING": "true",
+        # Generous default limit: suites and the fuzzer share the dev key (limits have their own tests).
+        "GAIA_AUTH_RATE_LIMIT_PER_MINUTE": "100000",
         **(extra_env or {}),
     }
     process = await asyncio.create_subprocess_exec(

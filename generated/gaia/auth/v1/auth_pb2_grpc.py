@@ -151,7 +151,7 @@ class AuthServiceServicer(object):
 
     def Refresh(self, request, context):
         """Exchanges a refresh token for a new session; the old refresh token is spent (rotation).
-        A spent or revoked refresh token revokes its whole family and fails with UNAUTHENTICATED.
+        A spent or revoked refresh token revokes its whole family and fails with INVALID_ARGUMENT (legacy 400).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
