@@ -31,6 +31,8 @@ async def test_no_server_errors_and_responses_match_their_schema(mesh: Mesh) -> 
         "4",
         "--seed",
         "1",
+        "--generation-database",
+        "none",
         "--request-timeout",
         "30",
         "--workers",
