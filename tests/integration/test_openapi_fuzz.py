@@ -10,6 +10,8 @@ import asyncio
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.support.mesh import DEV_API_KEY, Mesh
 
 # Operations whose every call starts real (slow) work; their validation paths are covered by contract tests.
@@ -17,6 +19,7 @@ SLOW = ("/api/v1/assets/generate",)
 CHECKS = "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance"
 
 
+@pytest.mark.timeout(600)
 async def test_no_server_errors_and_responses_match_their_schema(mesh: Mesh) -> None:
     st = str(Path(sys.executable).with_name("schemathesis"))
     argv = [
