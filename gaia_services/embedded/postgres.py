@@ -12,26 +12,29 @@ from urllib.parse import quote
 
 import asyncpg
 
+from gaia_services.embedded.base import HOST, EmbeddedBase
 from gaia_services.embedded.binaries import postgres_bin_dir
 from gaia_services.embedded.errors import EmbeddedServerError, ServerAlreadyRunningError
 from gaia_services.embedded.pidfiles import live_owner, wait_gone
 from gaia_services.embedded.privileges import Account, chown_tree, grant_traverse, service_account
-from gaia_services.embedded.server_process import ServerProcess, run_to_completion
+from gaia_services.embedded.server_process import run_to_completion
 
 __all__ = ["EmbeddedPostgres"]
 
-_HOST = "127.0.0.1"
 _SUPERUSER = "postgres"
 _SOCKET_PATH_MAX = 107  # sun_path is 108 bytes with the terminating NUL
 _PREVIOUS_EXIT_GRACE_S = 5.0
 
 
-class EmbeddedPostgres:
+class EmbeddedPostgres(EmbeddedBase):
     """A PostgreSQL server on ``127.0.0.1``, its cluster kept in ``data_dir/pgdata`` between runs.
 
     As root the server runs as the system account ``os_user`` (created if missing): PostgreSQL refuses root.
     Stopping uses SIGINT, PostgreSQL's *fast* shutdown: clients are disconnected and a checkpoint is written.
     """
+
+    name = "postgres"
+    stop_signal = signal.SIGINT
 
     def __init__(
         self,
@@ -44,47 +47,16 @@ class EmbeddedPostgres:
         stop_timeout: float = 8.0,
         initdb_timeout: float = 120.0,
     ) -> None:
-        self._data_dir = data_dir.absolute()
-        self._port = port
+        super().__init__(data_dir=data_dir, port=port, start_timeout=start_timeout, stop_timeout=stop_timeout)
         self._database = database
         self._os_user = os_user
         self._initdb_timeout = initdb_timeout
-        self._url: str | None = None
-        self._process = ServerProcess(
-            name="postgres",
-            log_path=self.log_path,
-            workdir=self._data_dir,
-            stop_signal=signal.SIGINT,
-            start_timeout=start_timeout,
-            stop_timeout=stop_timeout,
-        )
-
-    @property
-    def name(self) -> str:
-        return "postgres"
-
-    @property
-    def url(self) -> str:
-        if self._url is None:
-            raise EmbeddedServerError("embedded postgres is not started")
-        return self._url
-
-    @property
-    def pid(self) -> int | None:
-        return self._process.pid
-
-    @property
-    def log_path(self) -> Path:
-        return self._data_dir / "postgres.log"
 
     @property
     def pgdata(self) -> Path:
         return self._data_dir / "pgdata"
 
-    async def start(self) -> str:
-        if self._url is not None and self.pid is not None:
-            return self._url
-        self._url = None
+    async def _launch(self) -> str:
         bin_dir = postgres_bin_dir()
         account = await asyncio.to_thread(self._prepare_folders, bin_dir)
         await self._refuse_if_running()
@@ -99,7 +71,7 @@ class EmbeddedPostgres:
                 str(bin_dir / "postgres"),
                 "-D", str(self.pgdata),
                 "-p", str(port),
-                "-h", _HOST,
+                "-h", HOST,
                 "-k", str(socket_dir) if socket_ok else "",
                 "-c", "shared_buffers=32MB",
                 "-c", "max_connections=100",
@@ -113,11 +85,7 @@ class EmbeddedPostgres:
         except BaseException:
             await self._process.stop()
             raise
-        self._url = f"postgresql://{_SUPERUSER}@{_HOST}:{port}/{quote(self._database, safe='')}"
-        return self._url
-
-    async def stop(self) -> None:
-        await self._process.stop()
+        return f"postgresql://{_SUPERUSER}@{HOST}:{port}/{quote(self._database, safe='')}"
 
     def _prepare_folders(self, bin_dir: Path) -> Account | None:
         """Create the folders; as root, hand them to the service account and let it reach them."""
@@ -174,7 +142,7 @@ class EmbeddedPostgres:
 
 
 async def _probe(port: int) -> None:
-    connection = await asyncpg.connect(host=_HOST, port=port, user=_SUPERUSER, database="postgres", timeout=2)
+    connection = await asyncpg.connect(host=HOST, port=port, user=_SUPERUSER, database="postgres", timeout=2)
     try:
         await connection.execute("select 1")
     finally:
@@ -182,7 +150,7 @@ async def _probe(port: int) -> None:
 
 
 async def _ensure_database(port: int, database: str) -> None:
-    connection = await asyncpg.connect(host=_HOST, port=port, user=_SUPERUSER, database="postgres", timeout=5)
+    connection = await asyncpg.connect(host=HOST, port=port, user=_SUPERUSER, database="postgres", timeout=5)
     try:
         exists = await connection.fetchval("select 1 from pg_database where datname = $1", database)
         if not exists:
