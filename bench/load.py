@@ -23,10 +23,12 @@ class Result:
     latencies_ms: list[float]
     ttft_ms: list[float]
     tokens: int
+    first_error: str = ""
 
     @property
     def rate(self) -> float:
-        return self.requests / self.seconds if self.seconds else 0.0
+        """Successful requests per second (errors are counted apart, never as throughput)."""
+        return (self.requests - self.errors) / self.seconds if self.seconds else 0.0
 
     @property
     def tokens_per_s(self) -> float:
@@ -50,6 +52,7 @@ class Result:
             "mean_ms": round(statistics.fmean(self.latencies_ms), 2) if self.latencies_ms else None,
             "ttft_p50_ms": round(self.pct(self.ttft_ms, 0.5), 2) if self.ttft_ms else None,
             "tokens_per_s": round(self.tokens_per_s, 1),
+            "first_error": self.first_error or None,
         }
 
 
@@ -68,7 +71,7 @@ async def _one(
     async with session.request(method, url, json=body, headers=headers) as response:
         if response.status != 200:
             await response.read()
-            raise RuntimeError(f"HTTP {response.status}")
+            raise RuntimeError(f"HTTP {response.status}: {(await response.read())[:200]!r}")
         if stream:
             async for line in response.content:
                 if line.startswith(b"data: {"):
@@ -95,6 +98,7 @@ async def run_load(
     latencies: list[float] = []
     ttfts: list[float] = []
     errors = 0
+    first_error = ""
     tokens = 0
     remaining = total
     connector = aiohttp.TCPConnector(limit=concurrency, force_close=False)
@@ -102,15 +106,16 @@ async def run_load(
     async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
 
         async def worker() -> None:
-            nonlocal remaining, errors, tokens
+            nonlocal remaining, errors, tokens, first_error
             while remaining > 0:
                 remaining -= 1
                 try:
                     latency, ttft, count = await _one(
                         session, method=method, url=url, body=body, headers=headers or {}, stream=stream
                     )
-                except (aiohttp.ClientError, RuntimeError, TimeoutError):
+                except (aiohttp.ClientError, RuntimeError, TimeoutError) as exc:
                     errors += 1
+                    first_error = first_error or str(exc)
                     continue
                 latencies.append(latency)
                 tokens += count
@@ -120,4 +125,4 @@ async def run_load(
         started = time.perf_counter()
         await asyncio.gather(*(worker() for _ in range(concurrency)))
         seconds = time.perf_counter() - started
-    return Result(concurrency, total, errors, seconds, latencies, ttfts, tokens)
+    return Result(concurrency, total, errors, seconds, latencies, ttfts, tokens, first_error)

@@ -42,13 +42,16 @@ LITELLM_DESIGN = {
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
-async def _wait_http(url: str, timeout: float) -> None:
+async def _wait_http(url: str, timeout: float, *, healthy: bool = False) -> None:
+    """Until ``url`` answers (and, with ``healthy``, reports every part of the mesh healthy)."""
     deadline = time.monotonic() + timeout
     async with aiohttp.ClientSession() as session:
         while True:
-            with contextlib.suppress(aiohttp.ClientError, OSError):
+            with contextlib.suppress(aiohttp.ClientError, OSError, ValueError):
                 async with session.get(url) as response:
-                    if response.status < 500:
+                    if response.status < 500 and (
+                        not healthy or (await response.json())["status"] == "healthy"
+                    ):
                         return
             if time.monotonic() > deadline:
                 raise TimeoutError(url)
@@ -132,6 +135,7 @@ async def benchmark(args: argparse.Namespace) -> dict[str, Any]:
     env = {
         **os.environ,
         "GAIA_ENV": "dev",
+        "GAIA_AUTH_RATE_LIMIT_PER_MINUTE": "0",  # the load generator is one principal: no limit here
         "GAIA_DATA_DIR": str(data_dir),
         "GAIA_LOG_LEVEL": "WARNING",
         "GAIA_HTTP_PORT": str(ports["http"]),
@@ -161,7 +165,7 @@ async def benchmark(args: argparse.Namespace) -> dict[str, Any]:
     async with _process(fake_argv, env), _process([sys.executable, "-m", "gaia_services.cli", "up"], env):
         started = time.monotonic()
         await _wait_http(f"http://127.0.0.1:{fake_port}/v1/chat/completions", 30)
-        await _wait_http(f"{shim}/health", 60)
+        await _wait_http(f"{shim}/health", 60, healthy=True)
         state = json.loads((data_dir / "run" / "mesh.json").read_text())
         results["mesh_ready_s"] = round(time.monotonic() - started, 2)
         pids = {name: int(info["pid"]) for name, info in state["children"].items()}
