@@ -7,16 +7,20 @@ import inspect
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
-import grpc
 from fastapi import Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
 from grpc import aio
 
-from compat_gateway.errors import ErrorStyle, LegacyError, rpc_error_response, scrub, wrap
+from compat_gateway.errors import (
+    StreamIdleTimeout,
+    input_error_response,
+    missing_credentials,
+    rpc_error_response,
+    unavailable_response,
+)
 from compat_gateway.inbound import Inbound, InputError
 from compat_gateway.routes.table import Route
 from compat_gateway.timing import waiting_on_service
-from gaia_services.runtime.interceptors import NOT_AUTHENTICATED
 
 __all__ = ["SSE_HEADERS", "endpoint_for"]
 
@@ -33,18 +37,13 @@ def _as_response(result: Any, route: Route) -> Response:
 
 async def _rest(call: Any, idle_timeout_s: float | None = None) -> AsyncIterator[Any]:
     """The remaining messages of a server stream; silence longer than ``idle_timeout_s`` ends it as
-    DEADLINE_EXCEEDED (the renderer turns that into the format's error event)."""
+    ``StreamIdleTimeout``, a DEADLINE_EXCEEDED (the renderer turns that into the format's error event)."""
     while True:
         try:
             message = await asyncio.wait_for(call.read(), idle_timeout_s)
         except TimeoutError:
             call.cancel()
-            raise aio.AioRpcError(
-                grpc.StatusCode.DEADLINE_EXCEEDED,
-                aio.Metadata(),
-                aio.Metadata(),
-                details="Stream idle timeout",
-            ) from None
+            raise StreamIdleTimeout from None
         if message is aio.EOF:
             return
         yield message
@@ -118,7 +117,7 @@ async def _call(route: Route, inbound: Inbound) -> Response:
                 first = await asyncio.wait_for(call.read(), settings.stream_idle_timeout_s)
         except TimeoutError:
             call.cancel()
-            return JSONResponse({"detail": f"Service {route.service} unavailable"}, status_code=503)
+            return unavailable_response(route.service, route.errors)
     except aio.AioRpcError as exc:
         return rpc_error_response(exc, service=route.service, style=route.errors)
     return StreamingResponse(
@@ -127,9 +126,9 @@ async def _call(route: Route, inbound: Inbound) -> Response:
 
 
 async def handle(route: Route, request: Request) -> Response:
-    inbound = Inbound(request=request, shim=request.app.state.shim)
+    inbound = Inbound(request=request, shim=request.app.state.shim, style=route.errors)
     if route.auth and not inbound.credentials.present:
-        raise LegacyError(401, {"detail": NOT_AUTHENTICATED})
+        raise missing_credentials(route.errors)
     try:
         await inbound.validate(route.body, route.query)
         while route.variant is not None:
@@ -138,9 +137,7 @@ async def handle(route: Route, request: Request) -> Response:
             return _as_response(await route.local(inbound), route)
         return await _call(route, inbound)
     except InputError as exc:
-        items = scrub(exc.items)
-        body = wrap(items) if route.errors is ErrorStyle.WRAPPED else {"detail": items}
-        return JSONResponse(body, status_code=422)
+        return input_error_response(exc.items, route.errors)
 
 
 def endpoint_for(route: Route) -> Callable[[Request], Awaitable[Response]]:

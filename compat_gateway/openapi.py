@@ -1,5 +1,6 @@
 """``/openapi.json`` built from the route table: every route with its parameters, request body, security,
-and the response shapes (the route's model when it has one, and the legacy error envelopes)."""
+and the response shapes (the route's model when it has one, and the legacy error envelopes, or OpenAI's
+error body on the OpenAI door)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,31 @@ _PARAM = re.compile(r"{([^}]+)}")
 
 _DETAIL = {"type": "object", "properties": {"detail": {}}, "required": ["detail"]}
 _ERROR = {"type": "object", "properties": {"error": {"type": "string"}}, "required": ["error"]}
+_OPENAI_ERROR = {
+    "type": "object",
+    "properties": {
+        "error": {
+            "type": "object",
+            "properties": {
+                "message": {"type": "string"},
+                "type": {"type": "string"},
+                "param": {"type": ["string", "null"]},
+                "code": {"type": ["string", "null"]},
+            },
+            "required": ["message", "type", "param", "code"],
+        }
+    },
+    "required": ["error"],
+}
+#: The OpenAI door's error statuses (CONTRACT §3), all with OpenAI's error body.
+_OPENAI_RESPONSES = {
+    "400": "Malformed input (invalid_request_error naming the first problem)",
+    "401": "Missing or invalid credentials (invalid_api_key)",
+    "404": "Unknown model (model_not_found)",
+    "429": "Rate limited (rate_limit_exceeded, Retry-After)",
+    "503": "Service unavailable (api_error)",
+    "default": "An unexpected failure (api_error)",
+}
 _WRAPPED_NOTE = 'Service errors are wrapped: {"detail":"Service error: {\\"detail\\":...}"}'
 _SECURITY: list[dict[str, list[str]]] = [{"ApiKey": []}, {"Bearer": []}]
 
@@ -42,6 +68,27 @@ def _query_parameters(model: type[BaseModel]) -> list[dict[str, Any]]:
     ]
 
 
+def _legacy_errors(route: Route) -> dict[str, Any]:
+    responses: dict[str, Any] = {}
+    detail = _json(_DETAIL)
+    if route.auth:
+        responses["401"] = {"description": "No or invalid credentials", **detail}
+        responses["403"] = {"description": "Invalid API key", **detail}
+        responses["429"] = {"description": "Rate limited (Retry-After)", **_json(_ERROR)}
+    if route.body is not None or route.query is not None or route.method in ("POST", "PUT"):
+        responses["422"] = {"description": "Malformed input (FastAPI's item list)", **detail}
+    if route.service is not None or route.variant is not None:  # a variant row calls its variants' service
+        down = f"Service {route.service} unavailable" if route.service else "A service unavailable"
+        responses["503"] = {"description": down, **detail}
+        responses["default"] = {"description": "A service error with the legacy envelope", **detail}
+    return responses
+
+
+def _openai_errors() -> dict[str, Any]:
+    body = _json(_OPENAI_ERROR)
+    return {status: {"description": text, **body} for status, text in _OPENAI_RESPONSES.items()}
+
+
 def _operation(route: Route, components: dict[str, Any]) -> dict[str, Any]:
     parameters: list[dict[str, Any]] = [
         {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
@@ -52,21 +99,15 @@ def _operation(route: Route, components: dict[str, Any]) -> dict[str, Any]:
     ok: dict[str, Any] = {"description": "Successful response"}
     if route.sse is not None:
         ok["content"] = {"text/event-stream": {"schema": {}}}
+    elif route.variant is not None:  # the request picks the answer's format: JSON, or SSE when it streams
+        ok.update(_json(_model_schema(route.response, components) if route.response else {}))
+        ok["content"]["text/event-stream"] = {"schema": {}}
     elif route.status_code == 204:
         pass
     else:
         ok.update(_json(_model_schema(route.response, components) if route.response else {}))
     responses: dict[str, Any] = {str(route.status_code): ok}
-    detail = _json(_DETAIL)
-    if route.auth:
-        responses["401"] = {"description": "No or invalid credentials", **detail}
-        responses["403"] = {"description": "Invalid API key", **detail}
-        responses["429"] = {"description": "Rate limited (Retry-After)", **_json(_ERROR)}
-    if route.body is not None or route.query is not None or route.method in ("POST", "PUT"):
-        responses["422"] = {"description": "Malformed input (FastAPI's item list)", **detail}
-    if route.service is not None:
-        responses["503"] = {"description": f"Service {route.service} unavailable", **detail}
-        responses["default"] = {"description": "A service error with the legacy envelope", **detail}
+    responses.update(_openai_errors() if route.errors is ErrorStyle.OPENAI else _legacy_errors(route))
     operation: dict[str, Any] = {
         "operationId": route.name,
         "summary": route.summary or route.name.replace("_", " "),

@@ -1,31 +1,37 @@
-"""The OpenAI-compatible front door: ``POST /v1/chat/completions`` and ``GET /v1/models``.
+"""The OpenAI-compatible front door (``POST /v1/chat/completions``, ``GET /v1/models``): its request model
+and checks, the ``StreamChat`` request it builds, and its renderers.
 
-It follows OpenAI's conventions because its clients are OpenAI SDKs (CONTRACT §3): a Bearer JWT is tried
-first, then a Bearer value that is not a JWT as an API key, then ``X-API-Key``; errors are
-``{"error":{"message","type","param","code"}}`` with OpenAI's statuses; streams are compact chunks ending
-in ``data: [DONE]``. The chat itself is the chat service's ``StreamChat``, called with the credentials as
-metadata.
+Its rows (in ``routes/chat.py``) are ordinary rows of the one table with ``errors=ErrorStyle.OPENAI``, so the
+generic handler reads credentials by OpenAI's convention and the one error table answers OpenAI's body
+``{"error":{"message","type","param","code"}}`` with OpenAI's statuses (CONTRACT §3). Streams are compact
+chunks ending in ``data: [DONE]``, or in one OpenAI error event.
 """
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator
-from typing import Any
+from collections.abc import AsyncIterator, Sequence
+from typing import Any, Literal
 
-import grpc
-from fastapi import Response
-from fastapi.responses import JSONResponse, StreamingResponse
 from gaia.chat.v1 import chat_pb2
 from grpc import aio
+from pydantic import BaseModel, ConfigDict, Field, SkipValidation, model_validator
+from pydantic_core import PydanticCustomError
 
-from compat_gateway.inbound import Inbound, InputError
+from compat_gateway.errors import LegacyError, openai_failure, openai_stream_error
+from compat_gateway.inbound import Inbound
 from compat_gateway.render.chat import outcome
 from compat_gateway.render.sse import DONE, compact_event
-from gaia_services.runtime.errors import ERROR_MARKER_KEY
 from gaia_services.runtime.principal import Credentials
 
-__all__ = ["chat_completions", "credentials", "models"]
+__all__ = [
+    "ChatCompletionBody",
+    "build_chat",
+    "completion",
+    "completion_sse",
+    "credentials",
+    "model_list",
+    "wants_stream",
+]
 
 _ROLES = {
     "system": chat_pb2.MESSAGE_ROLE_SYSTEM,
@@ -34,71 +40,22 @@ _ROLES = {
     "assistant": chat_pb2.MESSAGE_ROLE_ASSISTANT,
     "tool": chat_pb2.MESSAGE_ROLE_TOOL,
 }
-_CODES = {code.value[0]: code for code in grpc.StatusCode}
-_SSE_HEADERS = {"Cache-Control": "no-cache", "Connection": "keep-alive", "X-Accel-Buffering": "no"}
+_NO_ANSWER = {
+    "message": "The chat turn ended without an answer",
+    "type": "api_error",
+    "param": None,
+    "code": None,
+}
+
+#: OpenAI's credential convention (kept under the door's name).
+credentials = Credentials.from_openai_headers
 
 
-class OpenAIError(Exception):
-    def __init__(
-        self,
-        status: int,
-        message: str,
-        *,
-        kind: str = "invalid_request_error",
-        param: str | None = None,
-        code: str | None = None,
-    ) -> None:
-        super().__init__(message)
-        self.status, self.message, self.kind, self.param, self.code = status, message, kind, param, code
-
-    def response(self) -> JSONResponse:
-        body = {"error": {"message": self.message, "type": self.kind, "param": self.param, "code": self.code}}
-        return JSONResponse(body, status_code=self.status)
-
-
-def credentials(headers: Any) -> Credentials:
-    """Bearer JWT, else a Bearer non-JWT as an API key, else ``X-API-Key``."""
-    scheme, _, token = headers.get("authorization", "").partition(" ")
-    token = token.strip() if scheme.lower() == "bearer" else ""
-    key = headers.get("x-api-key", "").strip()
-    if token and token.count(".") == 2:
-        return Credentials(jwt=token, api_key=key)
-    return Credentials(api_key=token or key)
-
-
-def _metadata(inbound: Inbound) -> tuple[tuple[str, str], ...]:
-    found = credentials(inbound.request.headers)
-    if not found.present:
-        raise OpenAIError(
-            401, "Missing credentials: provide a Bearer token or an API key.", code="invalid_api_key"
-        )
-    return (*found.as_metadata(), ("x-request-id", inbound.request_id))
-
-
-def _status_error(code: grpc.StatusCode, message: str, *, domain: bool) -> OpenAIError:
-    if code in (grpc.StatusCode.UNAUTHENTICATED, grpc.StatusCode.PERMISSION_DENIED):
-        return OpenAIError(401, message or "Invalid API key", code="invalid_api_key")
-    if code is grpc.StatusCode.NOT_FOUND:
-        return OpenAIError(404, message, param="model", code="model_not_found")
-    if code is grpc.StatusCode.INVALID_ARGUMENT:
-        return OpenAIError(400, message)
-    if code is grpc.StatusCode.RESOURCE_EXHAUSTED:
-        return OpenAIError(429, message, kind="requests", code="rate_limit_exceeded")
-    if code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
-        return OpenAIError(503, message if domain else "Service chat unavailable", kind="api_error")
-    return OpenAIError(500, message if domain else "Internal server error", kind="api_error")
-
-
-def _rpc_error(exc: aio.AioRpcError) -> OpenAIError:
-    trailing = {k: v for k, v in (exc.trailing_metadata() or ())}
-    return _status_error(exc.code(), exc.details() or "", domain=ERROR_MARKER_KEY in trailing)
-
-
-def _failure_error(failed: Any) -> OpenAIError:
-    return _status_error(_CODES.get(failed.code, grpc.StatusCode.INTERNAL), failed.message, domain=True)
+# -- the request ------------------------------------------------------------------------------------------
 
 
 def _text(content: Any) -> str | None:
+    """A message's text: a string, or the ``text`` parts of a part list joined; None when malformed."""
     if content is None or isinstance(content, str):
         return content or ""
     if isinstance(content, list) and all(isinstance(p, dict) for p in content):
@@ -106,129 +63,173 @@ def _text(content: Any) -> str | None:
     return None
 
 
-def _number(body: dict[str, Any], name: str) -> float | None:
-    value = body.get(name)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise OpenAIError(400, f"Invalid type for '{name}': expected a number.", param=name)
-    return float(value)
+def _is_number(value: Any) -> bool:
+    return value is None or (isinstance(value, int | float) and not isinstance(value, bool))
 
 
-async def _request(inbound: Inbound) -> tuple[chat_pb2.StreamChatRequest, bool, bool]:
-    try:
-        body = await inbound.json()
-    except InputError as exc:
-        raise OpenAIError(400, "We could not parse the JSON body of your request.") from exc
-    if not isinstance(body, dict):
-        raise OpenAIError(400, "The request body must be a JSON object.")
-    model = body.get("model")
+def _first_problem(data: Any) -> tuple[str, str | None] | None:
+    """The door's checks, in its order: OpenAI's message and ``param`` for the first problem found."""
+    if not isinstance(data, dict):
+        return "The request body must be a JSON object.", None
+    model = data.get("model")
     if not isinstance(model, str) or not model:
-        raise OpenAIError(400, "you must provide a model parameter", param="model")
-    raw = body.get("messages")
+        return "you must provide a model parameter", "model"
+    raw = data.get("messages")
     if not isinstance(raw, list) or not raw:
-        raise OpenAIError(400, "'messages' must be a non-empty array.", param="messages")
-    messages = []
+        return "'messages' must be a non-empty array.", "messages"
+    last_user = ""
     for index, item in enumerate(raw):
         role = item.get("role") if isinstance(item, dict) else None
         text = _text(item.get("content")) if isinstance(item, dict) else None
-        if role not in _ROLES or text is None:
-            raise OpenAIError(400, f"Invalid message at messages[{index}].", param=f"messages[{index}]")
-        messages.append(
-            chat_pb2.InputMessage(role=_ROLES[role], content=text, name=str(item.get("name") or ""))
-        )
-    last_user = next((m.content for m in reversed(messages) if m.role == chat_pb2.MESSAGE_ROLE_USER), "")
+        if not isinstance(role, str) or role not in _ROLES or text is None:
+            return f"Invalid message at messages[{index}].", f"messages[{index}]"
+        last_user = text if role == "user" else last_user
     if not last_user.strip():
-        raise OpenAIError(400, "The last user message must not be empty.", param="messages")
+        return "The last user message must not be empty.", "messages"
+    limit = data.get("max_completion_tokens", data.get("max_tokens"))
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
+        return "'max_tokens' must be a positive integer.", "max_tokens"
+    for name in ("temperature", "top_p"):
+        if not _is_number(data.get(name)):
+            return f"Invalid type for '{name}': expected a number.", name
+    stop = data.get("stop")
+    if not (
+        stop is None
+        or isinstance(stop, str)
+        or (isinstance(stop, list) and all(isinstance(s, str) for s in stop))
+    ):
+        return "'stop' must be a string or an array of strings.", "stop"
+    return None
+
+
+class ContentPart(BaseModel):
+    """One part of a message's content; only ``text`` parts are read."""
+
+    model_config = ConfigDict(extra="allow")
+    type: str
+    text: str | None = None
+
+
+class ChatMessage(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    role: Literal["system", "developer", "user", "assistant", "tool"]
+    content: SkipValidation[str | list[ContentPart] | None] = None
+    name: SkipValidation[str | None] = None
+
+
+class StreamOptions(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    include_usage: bool | None = None
+
+
+class ChatCompletionBody(BaseModel):
+    """OpenAI's chat completion request: the fields the door reads (others are accepted and ignored).
+
+    The door's own checks run first and name the first problem with OpenAI's message and ``param``; the
+    fields they leave as the client sent them are not validated again (``SkipValidation``)."""
+
+    model_config = ConfigDict(extra="allow")
+    model: str = Field(min_length=1)
+    messages: list[ChatMessage] = Field(min_length=1)
+    stream: SkipValidation[bool | None] = None
+    stream_options: SkipValidation[StreamOptions | None] = None
+    max_tokens: SkipValidation[int | None] = Field(default=None, description="a positive integer")
+    max_completion_tokens: SkipValidation[int | None] = Field(default=None, description="a positive integer")
+    temperature: float | None = None
+    top_p: float | None = None
+    stop: str | list[str] | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _door_checks(cls, data: Any) -> Any:
+        problem = _first_problem(data)
+        if problem is not None:
+            message, param = problem
+            raise PydanticCustomError("invalid_request_error", message, {"param": param})
+        return data
+
+
+def wants_stream(inbound: Inbound) -> bool:
+    body: ChatCompletionBody = inbound.body_model
+    return body.stream is True
+
+
+def build_chat(inbound: Inbound) -> chat_pb2.StreamChatRequest:
+    """The caller's messages as given (no stored history, no persona), for ``StreamChat``."""
+    body: ChatCompletionBody = inbound.body_model
     request = chat_pb2.StreamChatRequest(
-        messages=messages,
-        model=model,
+        messages=[
+            chat_pb2.InputMessage(role=_ROLES[m.role], content=_text(m.content) or "", name=str(m.name or ""))
+            for m in body.messages
+        ],
+        model=body.model,
         history_mode=chat_pb2.HISTORY_MODE_NONE,
-        stream=body.get("stream") is True,
+        stream=body.stream is True,
     )
-    limit = body.get("max_completion_tokens", body.get("max_tokens"))
+    given = body.model_fields_set
+    limit = body.max_completion_tokens if "max_completion_tokens" in given else body.max_tokens
     if limit is not None:
-        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
-            raise OpenAIError(400, "'max_tokens' must be a positive integer.", param="max_tokens")
         request.max_tokens = limit
-    if (temperature := _number(body, "temperature")) is not None:
-        request.temperature = temperature
-    if (top_p := _number(body, "top_p")) is not None:
-        request.top_p = top_p
-    stop = body.get("stop")
-    if isinstance(stop, str):
-        request.stop.append(stop)
-    elif isinstance(stop, list) and all(isinstance(s, str) for s in stop):
-        request.stop.extend(stop)
-    elif stop is not None:
-        raise OpenAIError(400, "'stop' must be a string or an array of strings.", param="stop")
-    options = body.get("stream_options") or {}
-    include_usage = isinstance(options, dict) and options.get("include_usage") is True
-    return request, body.get("stream") is True, include_usage
+    if body.temperature is not None:
+        request.temperature = body.temperature
+    if body.top_p is not None:
+        request.top_p = body.top_p
+    if isinstance(body.stop, str):
+        request.stop.append(body.stop)
+    elif body.stop is not None:
+        request.stop.extend(body.stop)
+    return request
+
+
+# -- the answers ------------------------------------------------------------------------------------------
 
 
 def _completion_id(started: Any) -> str:
     return "chatcmpl-" + started.request_id.removeprefix("chat-")
 
 
-async def chat_completions(inbound: Inbound) -> Response:
-    try:
-        metadata = _metadata(inbound)
-        request, stream, include_usage = await _request(inbound)
-        stub = inbound.shim.stubs["chat"]
-        settings = inbound.shim.settings
-        if not stream:
-            try:
-                call = stub.StreamChat(request, metadata=metadata, timeout=settings.request_timeout_s)
-                turn = outcome([message async for message in call])
-            except aio.AioRpcError as exc:
-                raise _rpc_error(exc) from exc
-            if turn.completed is None:
-                raise (
-                    _failure_error(turn.failed)
-                    if turn.failed is not None
-                    else OpenAIError(500, "The chat turn ended without an answer", kind="api_error")
-                )
-            done, usage = turn.completed, turn.completed.usage
-            return JSONResponse(
-                {
-                    "id": _completion_id(turn.started),
-                    "object": "chat.completion",
-                    "created": turn.started.created,
-                    "model": done.model,
-                    "choices": [
-                        {
-                            "index": 0,
-                            "message": {"role": "assistant", "content": turn.text, "refusal": None},
-                            "logprobs": None,
-                            "finish_reason": done.finish_reason or "stop",
-                        }
-                    ],
-                    "usage": {
-                        "prompt_tokens": usage.prompt_tokens,
-                        "completion_tokens": usage.completion_tokens,
-                        "total_tokens": usage.total_tokens,
-                    },
-                }
-            )
-        call = stub.StreamChat(request, metadata=metadata)
-        try:
-            first = await asyncio.wait_for(call.read(), settings.stream_idle_timeout_s)
-        except aio.AioRpcError as exc:
-            raise _rpc_error(exc) from exc
-        except TimeoutError as exc:
-            call.cancel()
-            raise OpenAIError(503, "Service chat unavailable", kind="api_error") from exc
-    except OpenAIError as exc:
-        return exc.response()
-    return StreamingResponse(
-        _relay(first.started, call, include_usage, settings.stream_idle_timeout_s),
-        media_type="text/event-stream; charset=utf-8",
-        headers=_SSE_HEADERS,
-    )
+def _usage(completed: Any) -> dict[str, int]:
+    usage = completed.usage
+    return {
+        "prompt_tokens": usage.prompt_tokens,
+        "completion_tokens": usage.completion_tokens,
+        "total_tokens": usage.total_tokens,
+    }
 
 
-async def _relay(started: Any, call: Any, include_usage: bool, idle_s: float) -> AsyncIterator[bytes]:
+def completion(messages: Sequence[Any], inbound: Inbound) -> dict[str, Any]:
+    """One ``chat.completion`` from the whole turn; a failed turn is its OpenAI error."""
+    turn = outcome(messages)
+    if turn.completed is None:
+        status, error = openai_failure(turn.failed) if turn.failed is not None else (500, _NO_ANSWER)
+        raise LegacyError(status, {"error": error})
+    done = turn.completed
+    return {
+        "id": _completion_id(turn.started),
+        "object": "chat.completion",
+        "created": turn.started.created,
+        "model": done.model,
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": turn.text, "refusal": None},
+                "logprobs": None,
+                "finish_reason": done.finish_reason or "stop",
+            }
+        ],
+        "usage": _usage(done),
+    }
+
+
+def _include_usage(inbound: Inbound) -> bool:
+    options = inbound.body_model.stream_options or {}
+    return isinstance(options, dict) and options.get("include_usage") is True
+
+
+async def completion_sse(first: Any, rest: AsyncIterator[Any], inbound: Inbound) -> AsyncIterator[bytes]:
+    """``chat.completion.chunk`` events as tokens arrive, the usage chunk on request, then ``[DONE]``; a
+    failure (a ``failed`` event, a broken or idle stream) ends it with one OpenAI error event instead."""
+    started = first.started
     ident, created = _completion_id(started), started.created
 
     def chunk(delta: dict[str, Any], finish: str | None, model: str = started.model) -> bytes:
@@ -242,56 +243,16 @@ async def _relay(started: Any, call: Any, include_usage: bool, idle_s: float) ->
             }
         )
 
+    yield chunk({"role": "assistant", "content": ""}, None)
     try:
-        yield chunk({"role": "assistant", "content": ""}, None)
-        while True:
-            try:
-                message = await asyncio.wait_for(call.read(), idle_s)
-            except TimeoutError:
-                yield compact_event(
-                    {
-                        "error": {
-                            "message": "Stream idle timeout",
-                            "type": "api_error",
-                            "param": None,
-                            "code": None,
-                        }
-                    }
-                )
-                return
-            except aio.AioRpcError as exc:
-                error = _rpc_error(exc)
-                yield compact_event(
-                    {
-                        "error": {
-                            "message": error.message,
-                            "type": error.kind,
-                            "param": None,
-                            "code": error.code,
-                        }
-                    }
-                )
-                return
-            if message is aio.EOF:
-                yield compact_event(
-                    {
-                        "error": {
-                            "message": "The chat turn ended without an answer",
-                            "type": "api_error",
-                            "param": None,
-                            "code": None,
-                        }
-                    }
-                )
-                return
+        async for message in rest:
             kind = message.WhichOneof("event")
             if kind == "token":
                 yield chunk({"content": message.token.text}, None)
             elif kind == "completed":
                 done = message.completed
                 yield chunk({}, done.finish_reason or "stop", done.model)
-                if include_usage:
-                    usage = done.usage
+                if _include_usage(inbound):
                     yield compact_event(
                         {
                             "id": ident,
@@ -299,47 +260,23 @@ async def _relay(started: Any, call: Any, include_usage: bool, idle_s: float) ->
                             "created": created,
                             "model": done.model,
                             "choices": [],
-                            "usage": {
-                                "prompt_tokens": usage.prompt_tokens,
-                                "completion_tokens": usage.completion_tokens,
-                                "total_tokens": usage.total_tokens,
-                            },
+                            "usage": _usage(done),
                         }
                     )
                 yield DONE
                 return
             elif kind == "failed":
-                error = _failure_error(message.failed)
-                yield compact_event(
-                    {
-                        "error": {
-                            "message": error.message,
-                            "type": error.kind,
-                            "param": None,
-                            "code": error.code,
-                        }
-                    }
-                )
+                _, error = openai_failure(message.failed)
+                yield compact_event({"error": {**error, "param": None}})
                 return
-    finally:
-        call.cancel()
+    except aio.AioRpcError as exc:
+        yield compact_event(openai_stream_error(exc))
+        return
+    yield compact_event({"error": _NO_ANSWER})
 
 
-async def models(inbound: Inbound) -> Response:
-    try:
-        metadata = _metadata(inbound)
-        stub = inbound.shim.stubs["chat"]
-        try:
-            reply = await stub.ListModels(
-                chat_pb2.ListModelsRequest(),
-                metadata=metadata,
-                timeout=inbound.shim.settings.request_timeout_s,
-            )
-        except aio.AioRpcError as exc:
-            raise _rpc_error(exc) from exc
-    except OpenAIError as exc:
-        return exc.response()
+def model_list(reply: chat_pb2.ListModelsResponse, inbound: Inbound) -> dict[str, Any]:
     data = [
         {"id": m.id, "object": "model", "created": m.created, "owned_by": m.provider} for m in reply.models
     ]
-    return JSONResponse({"object": "list", "data": data})
+    return {"object": "list", "data": data}

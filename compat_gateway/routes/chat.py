@@ -155,6 +155,31 @@ def v1_chat(inbound: Inbound) -> Route:
     return _V1_OPENAI if wants_openai else _V1_JSON
 
 
+_OPENAI_JSON = Route(
+    "POST",
+    "/v1/chat/completions",
+    "openai_chat_completions_json",
+    service="chat",
+    rpc="StreamChat",
+    build=openai_door.build_chat,
+    render=openai_door.completion,
+    streaming=True,
+    errors=ErrorStyle.OPENAI,
+)
+_OPENAI_SSE = dataclasses.replace(
+    _OPENAI_JSON,
+    name="openai_chat_completions_sse",
+    render=None,
+    streaming=False,
+    sse=openai_door.completion_sse,
+)
+
+
+def openai_chat(inbound: Inbound) -> Route:
+    """One ``chat.completion``, or its chunks as SSE with ``stream: true``."""
+    return _OPENAI_SSE if openai_door.wants_stream(inbound) else _OPENAI_JSON
+
+
 def v03_chat(inbound: Inbound) -> Route:
     body: V03ChatBody = inbound.body_model
     if body.message is None:
@@ -446,16 +471,19 @@ ROUTES: tuple[Route, ...] = (
         "POST",
         "/v1/chat/completions",
         "openai_chat_completions",
-        local=openai_door.chat_completions,
-        auth=False,
+        variant=openai_chat,
+        body=openai_door.ChatCompletionBody,
+        errors=ErrorStyle.OPENAI,
         summary="OpenAI-compatible chat completions",
     ),
-    Route(
+    _rpc(
         "GET",
         "/v1/models",
         "openai_models",
-        local=openai_door.models,
-        auth=False,
+        "ListModels",
+        chat_pb2.ListModelsRequest(),
+        openai_door.model_list,
+        errors=ErrorStyle.OPENAI,
         summary="OpenAI-compatible model list",
     ),
 )

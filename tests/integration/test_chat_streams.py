@@ -323,6 +323,7 @@ async def test_a_dead_chat_service_is_the_recorded_503(infra: Infra, mesh: Mesh)
         asset_addr=mesh.addrs["asset"],
         chat_addr=f"127.0.0.1:{free_port()}",
         request_timeout_s=2.0,
+        stream_idle_timeout_s=2.0,
     )
     app = build_app(settings)
     recorded = load("down_v1_chat_503")
