@@ -104,10 +104,14 @@ def _operation(route: Route, components: dict[str, Any]) -> dict[str, Any]:
         ok["content"]["text/event-stream"] = {"schema": {}}
     elif route.status_code == 204:
         pass
+    elif route.media_type != "application/json":
+        ok["content"] = {route.media_type: {"schema": {"type": "string"}}}
     else:
         ok.update(_json(_model_schema(route.response, components) if route.response else {}))
     responses: dict[str, Any] = {str(route.status_code): ok}
     responses.update(_openai_errors() if route.errors is ErrorStyle.OPENAI else _legacy_errors(route))
+    for status in route.error_statuses:
+        responses[str(status)] = {"description": "The reference's bare error body", **_json(_ERROR)}
     operation: dict[str, Any] = {
         "operationId": route.name,
         "summary": route.summary or route.name.replace("_", " "),

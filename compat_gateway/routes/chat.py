@@ -465,6 +465,7 @@ ROUTES: tuple[Route, ...] = (
         variant=v03_chat,
         body=V03ChatBody,
         errors=ErrorStyle.PLAIN,
+        error_statuses=(400,),  # a missing message: {"error":"Missing required field: message"}
         summary="December chat",
     ),
     Route(

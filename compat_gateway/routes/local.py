@@ -161,7 +161,15 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/", "root", local=api_root, auth=False, summary="API root (60 per minute)"),
     Route("GET", "/api/v0.2/", "v02_info", local=v02_info, auth=False, summary="v0.2 API information"),
     Route("GET", "/api/v0.2/health", "v02_health", local=v02_health, auth=False, summary="v0.2 health"),
-    Route("GET", "/metrics", "metrics", local=prometheus_metrics, auth=False, summary="Prometheus metrics"),
+    Route(
+        "GET",
+        "/metrics",
+        "metrics",
+        local=prometheus_metrics,
+        auth=False,
+        media_type="text/plain",
+        summary="Prometheus metrics",
+    ),
     Route(
         "POST",
         "/calculator/add",

@@ -47,6 +47,9 @@ class Route:
     status_code: int = 200
     summary: str = ""
     response: type[BaseModel] | None = None  # the 200 body's schema, for /openapi.json
+    media_type: str = "application/json"  # the success body's content type, for /openapi.json
+    #: Statuses this row answers with the reference's bare ``{"error": "..."}`` body, for /openapi.json.
+    error_statuses: tuple[int, ...] = ()
     #: Picks the row that serves this request (after validation), for paths whose answer format the request
     #: chooses (JSON or SSE, legacy or OpenAI shape).
     variant: Callable[[Inbound], Route] | None = None
