@@ -134,10 +134,13 @@ async def handle(route: Route, request: Request) -> Response:
         while route.variant is not None:
             route = route.variant(inbound)
         if route.local is not None:
-            return _as_response(await route.local(inbound), route)
-        return await _call(route, inbound)
+            response = _as_response(await route.local(inbound), route)
+        else:
+            response = await _call(route, inbound)
     except InputError as exc:
-        return input_error_response(exc.items, route.errors)
+        response = input_error_response(exc.items, route.errors)
+    response.headers["x-request-id"] = inbound.request_id
+    return response
 
 
 def endpoint_for(route: Route) -> Callable[[Request], Awaitable[Response]]:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+import re
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from fastapi import Request
@@ -18,6 +19,8 @@ if TYPE_CHECKING:
     from compat_gateway.shim import Shim
 
 __all__ = ["Inbound", "InputError"]
+
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{8,64}")
 
 
 class InputError(Exception):
@@ -81,11 +84,17 @@ class Inbound:
     request: Request
     shim: Shim
     style: ErrorStyle = ErrorStyle.WRAPPED
-    request_id: str = field(default_factory=new_request_id)
+    request_id: str = ""
     body_model: Any = None
     query_model: Any = None
     _body: Any = None
     _read: bool = False
+
+    def __post_init__(self) -> None:
+        """The client's ``X-Request-Id`` when it is a sane token, else a new one: it follows the call
+        through every service's log."""
+        given = self.request.headers.get("x-request-id", "")
+        self.request_id = given if _REQUEST_ID.fullmatch(given) else new_request_id()
 
     @property
     def path_params(self) -> dict[str, str]:

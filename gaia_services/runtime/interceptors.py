@@ -80,6 +80,7 @@ class ServerCallInterceptor(aio.ServerInterceptor):
         )
         if public:
             return state
+        current_call.set(state)  # the Authenticate call below carries this call's request id and deadline
         if not credentials.present:
             raise CredentialsRejected(NOT_AUTHENTICATED)
         principal = await self._authenticator.authenticate(credentials)

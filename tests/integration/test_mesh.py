@@ -204,3 +204,18 @@ async def test_text_no_service_can_store_is_422(http: aiohttp.ClientSession, tex
         detail = (await response.json())["detail"]
         assert detail[0]["type"] == "string_unicode"
         assert detail[0]["loc"] == ["body", "a"]
+
+
+async def test_a_request_id_follows_the_call_through_the_services(
+    http: aiohttp.ClientSession, mesh: Mesh
+) -> None:
+    request_id = "trace1234abcd"  # the service logs show the first 12 characters
+    headers = {"X-API-Key": DEV_API_KEY, "X-Request-Id": request_id}
+    async with http.get("/api/v1/chat/status", headers=headers) as response:
+        assert response.status == 200
+        assert response.headers["x-request-id"] == request_id
+    deadline = time.monotonic() + 5
+    tagged = f"[{request_id[:12]}]"
+    while not {"auth", "chat"} <= {line.split("|")[0].strip() for line in mesh.log if tagged in line}:
+        assert time.monotonic() < deadline, "the request id did not reach both services' logs"
+        await asyncio.sleep(0.1)
