@@ -6,34 +6,20 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any, TypeVar
+from typing import Any
 
 from gaia.asset.v1 import asset_pb2
 from gaia.common.v1 import common_pb2
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field
 
 from compat_gateway.errors import LegacyError
-from compat_gateway.inbound import Inbound, InputError
+from compat_gateway.inbound import Inbound
 from compat_gateway.render import asset as render_asset
 from compat_gateway.routes.table import Route
+from compat_gateway.schemas import asset as schemas
 from gaia_services.runtime.probes import probe_grpc_channel
 
-__all__ = ["ROUTES", "empty_request", "validated_query"]
-
-_Q = TypeVar("_Q", bound=BaseModel)
-
-
-def validated_query(inbound: Inbound, model: type[_Q]) -> _Q:
-    """Query parameters validated as FastAPI does: one item per bad parameter, ``input`` its value or null."""
-    raw = inbound.query
-    try:
-        return model.model_validate(raw)
-    except ValidationError as exc:
-        items = []
-        for e in exc.errors(include_url=False, include_context=False):
-            name = str(e["loc"][0]) if e["loc"] else ""
-            items.append({"type": e["type"], "loc": ["query", name], "msg": e["msg"], "input": raw.get(name)})
-        raise InputError(items) from exc
+__all__ = ["ROUTES", "empty_request"]
 
 
 class Category(StrEnum):
@@ -127,7 +113,7 @@ class ListQuery(BaseModel):
 
 
 def _list(inbound: Inbound) -> asset_pb2.ListAssetsRequest:
-    q = validated_query(inbound, ListQuery)
+    q: ListQuery = inbound.query_model
     return asset_pb2.ListAssetsRequest(
         page=common_pb2.PageRequest(limit=q.limit, offset=q.offset),
         category=_CATEGORY[q.category.value] if q.category else asset_pb2.ASSET_CATEGORY_UNSPECIFIED,
@@ -166,6 +152,7 @@ ROUTES: tuple[Route, ...] = (
         "assets_test",
         local=assets_test,
         auth=False,
+        response=schemas.AssetsTest,
         summary="Asset service liveness",
     ),
     Route(
@@ -176,6 +163,8 @@ ROUTES: tuple[Route, ...] = (
         rpc="ListAssets",
         build=_list,
         render=render_asset.listing,
+        query=ListQuery,
+        response=schemas.AssetList,
         summary="The caller's assets (paged, filtered, searched)",
     ),
     Route(
@@ -188,6 +177,7 @@ ROUTES: tuple[Route, ...] = (
         build=_generate,
         streaming=True,
         render=render_asset.generated,
+        response=schemas.AssetResponse,
         summary="Generate an asset (waits for the end of the generation)",
     ),
     Route(
@@ -198,6 +188,7 @@ ROUTES: tuple[Route, ...] = (
         rpc="GetAsset",
         build=lambda i: asset_pb2.GetAssetRequest(asset_id=_asset_id(i)),
         render=render_asset.one,
+        response=schemas.AssetResponse,
         summary="One of the caller's assets",
     ),
     Route(
@@ -209,6 +200,7 @@ ROUTES: tuple[Route, ...] = (
         build=lambda i: asset_pb2.DownloadAssetRequest(asset_id=_asset_id(i)),
         streaming=True,
         render=render_asset.download,
+        media_type="*/*",  # the stored file's own content type
         summary="The stored file of one of the caller's assets",
     ),
 )

@@ -14,6 +14,7 @@ from pydantic import BaseModel
 from compat_gateway.inbound import Inbound, InputError
 from compat_gateway.render import auth as render
 from compat_gateway.routes.table import Route
+from compat_gateway.schemas import auth as schemas
 
 __all__ = ["ROUTES"]
 
@@ -118,6 +119,7 @@ def _routes(prefix: str, tag: str) -> tuple[Route, ...]:
             body=_Validate,
             build=_validate,
             render=render.validated,
+            response=schemas.Validated,
             summary="Check a JWT or an API key",
         ),
         row(
@@ -127,6 +129,7 @@ def _routes(prefix: str, tag: str) -> tuple[Route, ...]:
             body=_Refresh,
             build=_refresh,
             render=render.auth_response,
+            response=schemas.AuthResponse,
             summary="Exchange a refresh token for a new session",
         ),
         row(
@@ -136,6 +139,7 @@ def _routes(prefix: str, tag: str) -> tuple[Route, ...]:
             body=_Register,
             build=_register,
             render=render.auth_response,
+            response=schemas.AuthResponse,
             summary="Create an account",
         ),
         row(
@@ -145,6 +149,7 @@ def _routes(prefix: str, tag: str) -> tuple[Route, ...]:
             body=_Credentials,
             build=_login,
             render=render.auth_response,
+            response=schemas.AuthResponse,
             summary="Sign in with email and password",
         ),
         row(
@@ -153,6 +158,7 @@ def _routes(prefix: str, tag: str) -> tuple[Route, ...]:
             "Logout",
             build=_logout,
             render=render.logged_out,
+            response=schemas.LoggedOut,
             summary="Revoke the session of the Bearer token or of a refresh token",
         ),
         row(
@@ -162,6 +168,7 @@ def _routes(prefix: str, tag: str) -> tuple[Route, ...]:
             body=_Confirm,
             build=_confirm,
             render=render.confirmed,
+            response=schemas.Confirmed,
             summary="Confirm an email address",
         ),
         row(
@@ -171,6 +178,7 @@ def _routes(prefix: str, tag: str) -> tuple[Route, ...]:
             body=_Resend,
             build=_resend,
             render=render.verification_sent,
+            response=schemas.VerificationSent,
             summary="Mail a new confirmation link",
         ),
     )
@@ -186,6 +194,7 @@ _CONFIRM_LINK = Route(
     query=_Confirm,
     build=_confirm_link,
     render=render.confirmed,
+    response=schemas.Confirmed,
     auth=False,
     summary="Confirm an email address (the mailed link)",
 )

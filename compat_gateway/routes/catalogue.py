@@ -15,6 +15,8 @@ from compat_gateway.inbound import Inbound
 from compat_gateway.render import catalogue as render
 from compat_gateway.render import performance
 from compat_gateway.routes.table import Route
+from compat_gateway.schemas import catalogue as schemas
+from compat_gateway.schemas import performance as perf_schemas
 
 __all__ = ["ROUTES"]
 
@@ -65,9 +67,19 @@ def _row(  # noqa: PLR0917 (one table row per call)
     *,
     query: type[BaseModel] | None = None,
     summary: str = "",
+    response: type[BaseModel] | None = None,
 ) -> Route:
     return Route(
-        method, path, name, service="chat", rpc=rpc, build=build, render=render_, query=query, summary=summary
+        method,
+        path,
+        name,
+        service="chat",
+        rpc=rpc,
+        build=build,
+        render=render_,
+        query=query,
+        summary=summary,
+        response=response,
     )
 
 
@@ -80,6 +92,7 @@ ROUTES: tuple[Route, ...] = (
         lambda i: chat_pb2.ListProvidersRequest(),
         render.provider_list,
         summary="LLM providers with their health",
+        response=schemas.ProviderList,
     ),
     _row(
         "GET",
@@ -89,6 +102,7 @@ ROUTES: tuple[Route, ...] = (
         lambda i: chat_pb2.GetProviderHealthRequest(),
         render.provider_health,
         summary="Health of every provider, from recent calls",
+        response=schemas.ProviderHealth,
     ),
     _row(
         "GET",
@@ -98,6 +112,7 @@ ROUTES: tuple[Route, ...] = (
         lambda i: chat_pb2.GetProviderStatsRequest(),
         render.provider_stats,
         summary="Request, token, cost and error statistics per provider",
+        response=schemas.ProviderStats,
     ),
     _row(
         "GET",
@@ -107,6 +122,7 @@ ROUTES: tuple[Route, ...] = (
         lambda i: chat_pb2.GetProviderRequest(provider_id=_provider_id(i)),
         render.provider_one,
         summary="One provider",
+        response=schemas.Provider,
     ),
     _row(
         "GET",
@@ -116,6 +132,7 @@ ROUTES: tuple[Route, ...] = (
         lambda i: chat_pb2.ListProviderModelsRequest(provider_id=_provider_id(i)),
         render.provider_models,
         summary="One provider's models with pricing",
+        response=schemas.ProviderModels,
     ),
     _row(
         "GET",
@@ -125,6 +142,7 @@ ROUTES: tuple[Route, ...] = (
         lambda i: chat_pb2.GetProviderHealthRequest(provider_id=_provider_id(i)),
         render.provider_health,
         summary="One provider's health",
+        response=schemas.ProviderHealth,
     ),
     _row(
         "GET",
@@ -134,6 +152,7 @@ ROUTES: tuple[Route, ...] = (
         lambda i: chat_pb2.GetProviderStatsRequest(provider_id=_provider_id(i)),
         render.provider_stats,
         summary="One provider's statistics",
+        response=schemas.ProviderStats,
     ),
     _row(
         "GET",
@@ -144,6 +163,7 @@ ROUTES: tuple[Route, ...] = (
         render.model_list,
         query=ModelsQuery,
         summary="Catalogue models (filters: provider, capability)",
+        response=schemas.ModelList,
     ),
     _row(
         "GET",
@@ -153,6 +173,7 @@ ROUTES: tuple[Route, ...] = (
         lambda i: chat_pb2.ListModelsRequest(),
         render.model_capabilities,
         summary="Models by capability",
+        response=schemas.ModelCapabilities,
     ),
     _row(
         "GET",
@@ -162,6 +183,7 @@ ROUTES: tuple[Route, ...] = (
         lambda i: chat_pb2.ListModelsRequest(),
         render.model_priorities,
         summary="Models ranked per priority",
+        response=schemas.ModelPriorities,
     ),
     _row(
         "GET",
@@ -171,6 +193,7 @@ ROUTES: tuple[Route, ...] = (
         lambda i: chat_pb2.ListModelsRequest(),
         render.model_contexts,
         summary="Context windows of the models",
+        response=schemas.ModelContexts,
     ),
     _row(
         "GET",
@@ -180,6 +203,7 @@ ROUTES: tuple[Route, ...] = (
         lambda i: chat_pb2.GetModelRequest(model_id=i.path_params["model_id"]),
         render.model_detail,
         summary="One model in detail",
+        response=schemas.ModelDetail,
     ),
     _row(
         "GET",
@@ -189,6 +213,7 @@ ROUTES: tuple[Route, ...] = (
         _performance,
         performance.summary,
         summary="Request counts and response times since the last reset",
+        response=perf_schemas.PerformanceSummary,
     ),
     _row(
         "GET",
@@ -198,6 +223,7 @@ ROUTES: tuple[Route, ...] = (
         _performance,
         performance.providers,
         summary="Measured performance per provider",
+        response=perf_schemas.PerformanceProviders,
     ),
     _row(
         "GET",
@@ -208,6 +234,7 @@ ROUTES: tuple[Route, ...] = (
         performance.stages,
         query=StagesQuery,
         summary="Time spent per stage of request handling",
+        response=perf_schemas.PerformanceStages,
     ),
     _row(
         "GET",
@@ -217,6 +244,7 @@ ROUTES: tuple[Route, ...] = (
         _performance,
         performance.live,
         summary="Requests in flight and process metrics",
+        response=perf_schemas.PerformanceLive,
     ),
     _row(
         "GET",
@@ -226,6 +254,7 @@ ROUTES: tuple[Route, ...] = (
         _performance,
         performance.health,
         summary="Performance health and alerts",
+        response=perf_schemas.PerformanceHealth,
     ),
     _row(
         "DELETE",
@@ -235,5 +264,6 @@ ROUTES: tuple[Route, ...] = (
         lambda i: chat_pb2.ResetPerformanceRequest(),
         performance.reset,
         summary="Reset the performance measurements (all replicas)",
+        response=perf_schemas.PerformanceReset,
     ),
 )

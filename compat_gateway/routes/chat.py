@@ -17,6 +17,8 @@ from compat_gateway.inbound import Inbound, InputError
 from compat_gateway.render import chat as render
 from compat_gateway.render import openai_door
 from compat_gateway.routes.table import Route
+from compat_gateway.schemas import chat as schemas
+from compat_gateway.schemas import openai as openai_schemas
 
 __all__ = ["ROUTES"]
 
@@ -334,6 +336,7 @@ ROUTES: tuple[Route, ...] = (
         body=V02ChatBody,
         build=_v02_chat,
         render=render.v02_json,
+        response=schemas.V02Chat,
         streaming=True,
         errors=ErrorStyle.PLAIN,
         summary="Chat (one JSON answer)",
@@ -357,6 +360,7 @@ ROUTES: tuple[Route, ...] = (
         "GetChatStatus",
         chat_pb2.GetChatStatusRequest(),
         _v02_status,
+        response=schemas.V02ChatStatus,
     ),
     _rpc(
         "DELETE",
@@ -365,6 +369,7 @@ ROUTES: tuple[Route, ...] = (
         "ClearHistory",
         chat_pb2.ClearHistoryRequest(),
         lambda r, i: {"status": "success", "message": "Chat history cleared", "api_version": "0.2"},
+        response=schemas.DoneWithVersion,
     ),
     _rpc(
         "POST",
@@ -377,6 +382,7 @@ ROUTES: tuple[Route, ...] = (
             "message": "System prompt reloaded successfully",
             "api_version": "0.2",
         },
+        response=schemas.DoneWithVersion,
     ),
     Route(
         "POST",
@@ -387,6 +393,7 @@ ROUTES: tuple[Route, ...] = (
         query=CacheQuery,
         build=_cache_query,
         render=_invalidated,
+        response=schemas.CacheInvalidated,
     ),
     _rpc(
         "GET",
@@ -395,8 +402,15 @@ ROUTES: tuple[Route, ...] = (
         "GetCacheStatus",
         chat_pb2.GetCacheStatusRequest(),
         lambda r, i: {"cache_stats": _cache_stats(r), "timestamp": render.now()},
+        response=schemas.CacheStatus,
     ),
-    Route("GET", f"{_V02}/stream/status", "v02_stream_status", local=v02_stream_status),
+    Route(
+        "GET",
+        f"{_V02}/stream/status",
+        "v02_stream_status",
+        local=v02_stream_status,
+        response=schemas.StreamStatus,
+    ),
     _rpc(
         "DELETE",
         f"{_V02}/stream/history",
@@ -408,6 +422,7 @@ ROUTES: tuple[Route, ...] = (
             "message": "Streaming chat history cleared",
             "timestamp": render.now(),
         },
+        response=schemas.StreamHistoryCleared,
     ),
     _rpc(
         "GET",
@@ -416,6 +431,7 @@ ROUTES: tuple[Route, ...] = (
         "GetCacheStatus",
         chat_pb2.GetCacheStatusRequest(),
         _stream_models,
+        response=schemas.StreamModels,
     ),
     _rpc(
         "GET",
@@ -424,13 +440,23 @@ ROUTES: tuple[Route, ...] = (
         "GetCacheStatus",
         chat_pb2.GetCacheStatusRequest(),
         _stream_models_performance,
+        response=schemas.StreamModelsPerformance,
     ),
-    Route("POST", "/api/v1/chat", "v1_chat", variant=v1_chat, body=V1ChatBody, summary="Legacy chat"),
+    Route(
+        "POST",
+        "/api/v1/chat",
+        "v1_chat",
+        variant=v1_chat,
+        body=V1ChatBody,
+        response=schemas.V1Chat,
+        summary="Legacy chat",
+    ),
     Route(
         "POST",
         "/api/v1/chat/completions",
         "v1_chat_completions",
         variant=v1_chat,
+        response=schemas.V1Chat,
         body=V1ChatBody,
         summary="Legacy chat (same as /api/v1/chat)",
     ),
@@ -441,6 +467,7 @@ ROUTES: tuple[Route, ...] = (
         "GetChatStatus",
         chat_pb2.GetChatStatusRequest(),
         _v1_status,
+        response=schemas.ChatStatus,
     ),
     _rpc(
         "DELETE",
@@ -449,6 +476,7 @@ ROUTES: tuple[Route, ...] = (
         "ClearHistory",
         chat_pb2.ClearHistoryRequest(),
         lambda r, i: {"status": "success"},
+        response=schemas.Done,
     ),
     _rpc(
         "POST",
@@ -457,12 +485,14 @@ ROUTES: tuple[Route, ...] = (
         "ReloadPrompt",
         chat_pb2.ReloadPromptRequest(),
         lambda r, i: {"status": "success", "message": "System prompt reloaded successfully"},
+        response=schemas.Done,
     ),
     Route(
         "POST",
         "/api/v0.3/chat",
         "v03_chat",
         variant=v03_chat,
+        response=schemas.V03Chat,
         body=V03ChatBody,
         errors=ErrorStyle.PLAIN,
         error_statuses=(400,),  # a missing message: {"error":"Missing required field: message"}
@@ -473,6 +503,7 @@ ROUTES: tuple[Route, ...] = (
         "/v1/chat/completions",
         "openai_chat_completions",
         variant=openai_chat,
+        response=openai_schemas.ChatCompletion,
         body=openai_door.ChatCompletionBody,
         errors=ErrorStyle.OPENAI,
         summary="OpenAI-compatible chat completions",
@@ -484,6 +515,7 @@ ROUTES: tuple[Route, ...] = (
         "ListModels",
         chat_pb2.ListModelsRequest(),
         openai_door.model_list,
+        response=openai_schemas.OpenAIModelList,
         errors=ErrorStyle.OPENAI,
         summary="OpenAI-compatible model list",
     ),

@@ -6,11 +6,13 @@ from collections.abc import Callable
 from typing import Any
 
 from gaia.chat.v1 import chat_pb2
+from pydantic import BaseModel
 
 from compat_gateway.errors import ErrorStyle
 from compat_gateway.inbound import Inbound, InputError
 from compat_gateway.render import conversations as render
 from compat_gateway.routes.table import Route
+from compat_gateway.schemas import conversations as schemas
 
 __all__ = ["ROUTES"]
 
@@ -63,6 +65,7 @@ def _row(  # noqa: PLR0917 (one table row per call)
     *,
     status: int = 200,
     summary: str = "",
+    response: type[BaseModel] | None = None,
 ) -> Route:
     return Route(
         method,
@@ -75,6 +78,7 @@ def _row(  # noqa: PLR0917 (one table row per call)
         errors=ErrorStyle.PLAIN,
         status_code=status,
         summary=summary,
+        response=response,
     )
 
 
@@ -88,6 +92,7 @@ ROUTES: tuple[Route, ...] = (
         render.conversation,
         status=201,
         summary="Create a conversation",
+        response=schemas.Conversation,
     ),
     _row(
         "GET",
@@ -97,6 +102,7 @@ ROUTES: tuple[Route, ...] = (
         _list,
         render.conversation_list,
         summary="List the caller's conversations, most recently updated first",
+        response=schemas.ConversationList,
     ),
     _row(
         "GET",
@@ -106,6 +112,7 @@ ROUTES: tuple[Route, ...] = (
         _get,
         render.conversation,
         summary="One conversation",
+        response=schemas.Conversation,
     ),
     _row(
         "GET",
@@ -115,6 +122,7 @@ ROUTES: tuple[Route, ...] = (
         _messages,
         render.message_list,
         summary="A conversation's messages, oldest first",
+        response=schemas.MessageList,
     ),
     _row(
         "DELETE",
@@ -134,6 +142,7 @@ ROUTES: tuple[Route, ...] = (
         _list,
         render.v03_list,
         summary="List the caller's conversations (v0.3)",
+        response=schemas.V03ConversationList,
     ),
     _row(
         "POST",
@@ -144,5 +153,6 @@ ROUTES: tuple[Route, ...] = (
         render.created_v03,
         status=201,
         summary="Create a conversation (v0.3)",
+        response=schemas.V03ConversationCreated,
     ),
 )

@@ -12,6 +12,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from compat_gateway.errors import ErrorStyle, LegacyError
 from compat_gateway.inbound import Inbound
 from compat_gateway.routes.table import Route
+from compat_gateway.schemas import local as schemas
 from gaia_services.runtime.probes import ProbeResult, probe_grpc_channel, probe_postgres, probe_redis
 
 __all__ = ["ROUTES"]
@@ -157,10 +158,42 @@ async def calculator_add(inbound: Inbound) -> dict[str, Any]:
 
 
 ROUTES: tuple[Route, ...] = (
-    Route("GET", "/health", "health", local=gateway_health, auth=False, summary="Health of every part"),
-    Route("GET", "/", "root", local=api_root, auth=False, summary="API root (60 per minute)"),
-    Route("GET", "/api/v0.2/", "v02_info", local=v02_info, auth=False, summary="v0.2 API information"),
-    Route("GET", "/api/v0.2/health", "v02_health", local=v02_health, auth=False, summary="v0.2 health"),
+    Route(
+        "GET",
+        "/health",
+        "health",
+        local=gateway_health,
+        auth=False,
+        response=schemas.GatewayHealth,
+        summary="Health of every part",
+    ),
+    Route(
+        "GET",
+        "/",
+        "root",
+        local=api_root,
+        auth=False,
+        response=schemas.ApiRoot,
+        summary="API root (60 per minute)",
+    ),
+    Route(
+        "GET",
+        "/api/v0.2/",
+        "v02_info",
+        local=v02_info,
+        auth=False,
+        response=schemas.V02Info,
+        summary="v0.2 API information",
+    ),
+    Route(
+        "GET",
+        "/api/v0.2/health",
+        "v02_health",
+        local=v02_health,
+        auth=False,
+        response=schemas.V02Health,
+        summary="v0.2 health",
+    ),
     Route(
         "GET",
         "/metrics",
@@ -175,6 +208,7 @@ ROUTES: tuple[Route, ...] = (
         "/calculator/add",
         "calculator_add",
         local=calculator_add,
+        response=schemas.CalculatorResult,
         auth=False,
         errors=ErrorStyle.PLAIN,
         summary="Add two numbers (or concatenate two strings)",

@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 from compat_gateway.inbound import Inbound
 from compat_gateway.render import personas as render
 from compat_gateway.routes.table import Route
+from compat_gateway.schemas import personas as schemas
 
 __all__ = ["ROUTES"]
 
@@ -101,6 +102,7 @@ def _row(  # noqa: PLR0917 (one table row per call)
     body: type[BaseModel] | None = None,
     query: type[BaseModel] | None = None,
     summary: str = "",
+    response: type[BaseModel] | None = None,
 ) -> Route:
     return Route(
         method,
@@ -113,6 +115,7 @@ def _row(  # noqa: PLR0917 (one table row per call)
         body=body,
         query=query,
         summary=summary,
+        response=response,
     )
 
 
@@ -126,6 +129,7 @@ ROUTES: tuple[Route, ...] = (
         render.persona_list,
         query=ListQuery,
         summary="List personas, newest first",
+        response=schemas.PersonaList,
     ),
     _row(
         "GET",
@@ -135,6 +139,7 @@ ROUTES: tuple[Route, ...] = (
         lambda inbound: chat_pb2.GetCurrentPersonaRequest(),
         render.current,
         summary="The caller's persona",
+        response=schemas.PersonaOne,
     ),
     _row(
         "POST",
@@ -145,6 +150,7 @@ ROUTES: tuple[Route, ...] = (
         render.set_current,
         body=PersonaChoice,
         summary="Choose the caller's persona",
+        response=schemas.PersonaSet,
     ),
     _row(
         "POST",
@@ -154,6 +160,7 @@ ROUTES: tuple[Route, ...] = (
         lambda inbound: chat_pb2.InitializeDefaultPersonaRequest(),
         render.initialized,
         summary="Ensure the default persona Mu exists and is active",
+        response=schemas.PersonaInitialized,
     ),
     _row(
         "GET",
@@ -163,6 +170,7 @@ ROUTES: tuple[Route, ...] = (
         _by_id(chat_pb2.GetPersonaRequest),
         render.retrieved,
         summary="One persona",
+        response=schemas.PersonaOne,
     ),
     _row(
         "POST",
@@ -173,6 +181,7 @@ ROUTES: tuple[Route, ...] = (
         render.created,
         body=PersonaCreate,
         summary="Create a persona",
+        response=schemas.PersonaOne,
     ),
     _row(
         "PUT",
@@ -183,6 +192,7 @@ ROUTES: tuple[Route, ...] = (
         render.updated,
         body=PersonaChange,
         summary="Change a persona",
+        response=schemas.PersonaOne,
     ),
     _row(
         "DELETE",
@@ -192,6 +202,7 @@ ROUTES: tuple[Route, ...] = (
         _by_id(chat_pb2.DeletePersonaRequest),
         render.deleted,
         summary="Delete a persona (soft)",
+        response=schemas.PersonaDeleted,
     ),
     _row(
         "GET",
@@ -202,6 +213,7 @@ ROUTES: tuple[Route, ...] = (
         render.persona_list_v1,
         query=ListQuery,
         summary="List personas (v1)",
+        response=schemas.PersonaList,
     ),
     _row(
         "POST",
@@ -212,5 +224,6 @@ ROUTES: tuple[Route, ...] = (
         render.created,
         body=PersonaCreate,
         summary="Create a persona (v1)",
+        response=schemas.PersonaOne,
     ),
 )

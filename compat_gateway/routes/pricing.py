@@ -8,8 +8,9 @@ from pydantic import BaseModel
 from compat_gateway.errors import LegacyError, wrap
 from compat_gateway.inbound import Inbound
 from compat_gateway.render import pricing as render_pricing
-from compat_gateway.routes.asset import empty_request, validated_query
+from compat_gateway.routes.asset import empty_request
 from compat_gateway.routes.table import Route
+from compat_gateway.schemas import pricing as schemas
 
 __all__ = ["ROUTES"]
 
@@ -47,18 +48,18 @@ class ComparisonQuery(BaseModel):
 
 
 def _current_pricing(inbound: Inbound) -> asset_pb2.GetCurrentPricingRequest:
-    q = validated_query(inbound, PricingQuery)
+    q: PricingQuery = inbound.query_model
     return asset_pb2.GetCurrentPricingRequest(
         provider=q.provider, category=q.category or "", quality=q.quality or ""
     )
 
 
 def _update_pricing(inbound: Inbound) -> asset_pb2.UpdatePricingRequest:
-    return asset_pb2.UpdatePricingRequest(provider=validated_query(inbound, ProviderQuery).provider)
+    return asset_pb2.UpdatePricingRequest(provider=inbound.query_model.provider)
 
 
 def _analytics(inbound: Inbound) -> asset_pb2.GetPricingAnalyticsRequest:
-    q = validated_query(inbound, AnalyticsQuery)
+    q: AnalyticsQuery = inbound.query_model
     return asset_pb2.GetPricingAnalyticsRequest(
         start_date=q.start_date or "", end_date=q.end_date or "", provider=q.provider or ""
     )
@@ -78,7 +79,7 @@ def _estimate(inbound: Inbound) -> asset_pb2.EstimateCostRequest:
 
 
 def _comparison(inbound: Inbound) -> asset_pb2.CompareProvidersRequest:
-    q = validated_query(inbound, ComparisonQuery)
+    q: ComparisonQuery = inbound.query_model
     if q.quantity < 1:
         raise LegacyError(400, wrap("quantity must be positive"))
     return asset_pb2.CompareProvidersRequest(operation=q.operation, quantity=q.quantity, quality=q.quality)
@@ -94,6 +95,8 @@ ROUTES: tuple[Route, ...] = (
         rpc="GetCurrentPricing",
         build=_current_pricing,
         render=render_pricing.current,
+        query=PricingQuery,
+        response=schemas.CurrentPricing,
         summary="One provider's pricing",
     ),
     Route(
@@ -104,6 +107,8 @@ ROUTES: tuple[Route, ...] = (
         rpc="GetPricingAnalytics",
         build=_analytics,
         render=render_pricing.analytics,
+        query=AnalyticsQuery,
+        response=schemas.PricingAnalytics,
         summary="The caller's costs over a period",
     ),
     Route(
@@ -114,6 +119,8 @@ ROUTES: tuple[Route, ...] = (
         rpc="UpdatePricing",
         build=_update_pricing,
         render=render_pricing.updated,
+        query=ProviderQuery,
+        response=schemas.PricingUpdated,
         summary="Reload one provider's pricing",
     ),
     Route(
@@ -124,6 +131,7 @@ ROUTES: tuple[Route, ...] = (
         rpc="ListPricingProviders",
         build=empty_request(asset_pb2.ListPricingProvidersRequest),
         render=render_pricing.providers,
+        response=schemas.PricingProviders,
         summary="Priced providers",
     ),
     Route(
@@ -135,6 +143,7 @@ ROUTES: tuple[Route, ...] = (
         body=EstimateBody,
         build=_estimate,
         render=render_pricing.estimate,
+        response=schemas.CostEstimate,
         summary="Estimate a cost",
     ),
     Route(
@@ -145,6 +154,7 @@ ROUTES: tuple[Route, ...] = (
         rpc="GetDalleTiers",
         build=empty_request(asset_pb2.GetDalleTiersRequest),
         render=render_pricing.dalle_tiers,
+        response=schemas.DalleTiers,
         summary="DALL-E tiers",
     ),
     Route(
@@ -155,6 +165,7 @@ ROUTES: tuple[Route, ...] = (
         rpc="GetMeshyPackages",
         build=empty_request(asset_pb2.GetMeshyPackagesRequest),
         render=render_pricing.meshy_packages,
+        response=schemas.MeshyPackages,
         summary="Meshy credit packages",
     ),
     Route(
@@ -165,6 +176,8 @@ ROUTES: tuple[Route, ...] = (
         rpc="CompareProviders",
         build=_comparison,
         render=render_pricing.comparison,
+        query=ComparisonQuery,
+        response=schemas.ProviderComparison,
         summary="Compare providers' costs",
     ),
 )

@@ -8,8 +8,9 @@ from pydantic import BaseModel
 from compat_gateway.errors import LegacyError, wrap
 from compat_gateway.inbound import Inbound
 from compat_gateway.render import usage as render_usage
-from compat_gateway.routes.asset import empty_request, validated_query
+from compat_gateway.routes.asset import empty_request
 from compat_gateway.routes.table import Route
+from compat_gateway.schemas import usage as schemas
 
 __all__ = ["ROUTES"]
 
@@ -42,24 +43,22 @@ class LogBody(BaseModel):
 
 
 def _current_usage(inbound: Inbound) -> asset_pb2.GetCurrentUsageRequest:
-    return asset_pb2.GetCurrentUsageRequest(
-        provider=validated_query(inbound, OptionalProvider).provider or ""
-    )
+    return asset_pb2.GetCurrentUsageRequest(provider=inbound.query_model.provider or "")
 
 
 def _history(inbound: Inbound) -> asset_pb2.GetUsageHistoryRequest:
-    q = validated_query(inbound, HistoryQuery)
+    q: HistoryQuery = inbound.query_model
     if q.days < 1:
         raise LegacyError(400, wrap("days must be a positive number"))
     return asset_pb2.GetUsageHistoryRequest(days=q.days, provider=q.provider or "")
 
 
 def _limits(inbound: Inbound) -> asset_pb2.GetUsageLimitsRequest:
-    return asset_pb2.GetUsageLimitsRequest(provider=validated_query(inbound, OptionalProvider).provider or "")
+    return asset_pb2.GetUsageLimitsRequest(provider=inbound.query_model.provider or "")
 
 
 def _monthly(inbound: Inbound) -> asset_pb2.GetMonthlyReportRequest:
-    month = validated_query(inbound, MonthQuery).month
+    month = inbound.query_model.month
     if month == "":
         raise LegacyError(400, wrap("Invalid month format. Use YYYY-MM"))
     return asset_pb2.GetMonthlyReportRequest(month=month or "")
@@ -91,6 +90,8 @@ ROUTES: tuple[Route, ...] = (
         rpc="GetCurrentUsage",
         build=_current_usage,
         render=render_usage.current,
+        query=OptionalProvider,
+        response=schemas.CurrentUsage,
         summary="The caller's usage this month",
     ),
     Route(
@@ -101,6 +102,8 @@ ROUTES: tuple[Route, ...] = (
         rpc="GetUsageHistory",
         build=_history,
         render=render_usage.history,
+        query=HistoryQuery,
+        response=schemas.UsageHistory,
         summary="The caller's usage per day",
     ),
     Route(
@@ -112,6 +115,7 @@ ROUTES: tuple[Route, ...] = (
         body=LogBody,
         build=_log,
         render=render_usage.logged,
+        response=schemas.UsageLogged,
         summary="Record usage",
     ),
     Route(
@@ -122,6 +126,8 @@ ROUTES: tuple[Route, ...] = (
         rpc="GetUsageLimits",
         build=_limits,
         render=render_usage.limits,
+        query=OptionalProvider,
+        response=schemas.UsageLimits,
         summary="The caller's usage against limits",
     ),
     Route(
@@ -132,6 +138,7 @@ ROUTES: tuple[Route, ...] = (
         rpc="GetCurrentBilling",
         build=empty_request(asset_pb2.GetCurrentBillingRequest),
         render=render_usage.billing,
+        response=schemas.CurrentBilling,
         summary="The caller's charges this month",
     ),
     Route(
@@ -142,6 +149,8 @@ ROUTES: tuple[Route, ...] = (
         rpc="GetMonthlyReport",
         build=_monthly,
         render=render_usage.monthly,
+        query=MonthQuery,
+        response=schemas.MonthlyReport,
         summary="One month of the caller's usage",
     ),
 )
