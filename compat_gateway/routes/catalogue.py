@@ -5,16 +5,13 @@ Fixed paths come before the ``{provider}`` / ``{model_id}`` paths that would oth
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
 from gaia.chat.v1 import chat_pb2
 from pydantic import BaseModel
 
 from compat_gateway.inbound import Inbound
 from compat_gateway.render import catalogue as render
 from compat_gateway.render import performance
-from compat_gateway.routes.table import Route
+from compat_gateway.routes.table import Route, rpc_rows
 from compat_gateway.schemas import catalogue as schemas
 from compat_gateway.schemas import performance as perf_schemas
 
@@ -57,30 +54,7 @@ def _performance(inbound: Inbound) -> chat_pb2.GetPerformanceRequest:
     return chat_pb2.GetPerformanceRequest(stage_sample_limit=max(limit, 0))
 
 
-def _row(  # noqa: PLR0917 (one table row per call)
-    method: str,
-    path: str,
-    name: str,
-    rpc: str,
-    build: Callable[[Inbound], Any],
-    render_: Callable[[Any, Inbound], Any],
-    *,
-    query: type[BaseModel] | None = None,
-    summary: str = "",
-    response: type[BaseModel] | None = None,
-) -> Route:
-    return Route(
-        method,
-        path,
-        name,
-        service="chat",
-        rpc=rpc,
-        build=build,
-        render=render_,
-        query=query,
-        summary=summary,
-        response=response,
-    )
+_row = rpc_rows("chat")
 
 
 ROUTES: tuple[Route, ...] = (

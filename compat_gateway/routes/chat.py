@@ -16,7 +16,7 @@ from compat_gateway.errors import ErrorStyle, LegacyError, rpc_error_response
 from compat_gateway.inbound import Inbound, InputError
 from compat_gateway.render import chat as render
 from compat_gateway.render import openai_door
-from compat_gateway.routes.table import Route
+from compat_gateway.routes.table import Route, rpc_rows
 from compat_gateway.schemas import chat as schemas
 from compat_gateway.schemas import openai as openai_schemas
 
@@ -320,8 +320,12 @@ def _stream_models_performance(reply: Any, inbound: Inbound) -> dict[str, Any]:
     }
 
 
+_row = rpc_rows("chat")
+
+
 def _rpc(method: str, path: str, name: str, rpc: str, request: Any, result: Any, **extra: Any) -> Route:  # noqa: PLR0917
-    return Route(method, path, name, service="chat", rpc=rpc, build=_empty(request), render=result, **extra)
+    """A row whose request carries nothing but the caller's credentials."""
+    return _row(method, path, name, rpc, _empty(request), result, **extra)
 
 
 _V02 = "/api/v0.2/chat"

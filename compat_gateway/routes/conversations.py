@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
 from gaia.chat.v1 import chat_pb2
-from pydantic import BaseModel
 
 from compat_gateway.errors import ErrorStyle
 from compat_gateway.inbound import Inbound, InputError
 from compat_gateway.render import conversations as render
-from compat_gateway.routes.table import Route
+from compat_gateway.routes.table import Route, rpc_rows
 from compat_gateway.schemas import conversations as schemas
 
 __all__ = ["ROUTES"]
@@ -55,31 +51,7 @@ def _delete(inbound: Inbound) -> chat_pb2.DeleteConversationRequest:
     return chat_pb2.DeleteConversationRequest(conversation_id=inbound.path_params["conversation_id"])
 
 
-def _row(  # noqa: PLR0917 (one table row per call)
-    method: str,
-    path: str,
-    name: str,
-    rpc: str,
-    build: Callable[[Inbound], Any],
-    render_: Callable[[Any, Inbound], Any],
-    *,
-    status: int = 200,
-    summary: str = "",
-    response: type[BaseModel] | None = None,
-) -> Route:
-    return Route(
-        method,
-        path,
-        name,
-        service="chat",
-        rpc=rpc,
-        build=build,
-        render=render_,
-        errors=ErrorStyle.PLAIN,
-        status_code=status,
-        summary=summary,
-        response=response,
-    )
+_row = rpc_rows("chat", errors=ErrorStyle.PLAIN)
 
 
 ROUTES: tuple[Route, ...] = (
@@ -90,7 +62,7 @@ ROUTES: tuple[Route, ...] = (
         "CreateConversation",
         _create,
         render.conversation,
-        status=201,
+        status_code=201,
         summary="Create a conversation",
         response=schemas.Conversation,
     ),
@@ -131,7 +103,7 @@ ROUTES: tuple[Route, ...] = (
         "DeleteConversation",
         _delete,
         render.deleted,
-        status=204,
+        status_code=204,
         summary="Delete a conversation",
     ),
     _row(
@@ -151,7 +123,7 @@ ROUTES: tuple[Route, ...] = (
         "CreateConversation",
         _create,
         render.created_v03,
-        status=201,
+        status_code=201,
         summary="Create a conversation (v0.3)",
         response=schemas.V03ConversationCreated,
     ),

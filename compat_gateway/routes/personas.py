@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 
 from compat_gateway.inbound import Inbound
 from compat_gateway.render import personas as render
-from compat_gateway.routes.table import Route
+from compat_gateway.routes.table import Route, rpc_rows
 from compat_gateway.schemas import personas as schemas
 
 __all__ = ["ROUTES"]
@@ -91,32 +91,7 @@ def _set(inbound: Inbound) -> chat_pb2.SetCurrentPersonaRequest:
     return chat_pb2.SetCurrentPersonaRequest(persona_id=body.persona_id)
 
 
-def _row(  # noqa: PLR0917 (one table row per call)
-    method: str,
-    path: str,
-    name: str,
-    rpc: str,
-    build: Callable[[Inbound], Any],
-    render_: Callable[[Any, Inbound], Any],
-    *,
-    body: type[BaseModel] | None = None,
-    query: type[BaseModel] | None = None,
-    summary: str = "",
-    response: type[BaseModel] | None = None,
-) -> Route:
-    return Route(
-        method,
-        path,
-        name,
-        service="chat",
-        rpc=rpc,
-        build=build,
-        render=render_,
-        body=body,
-        query=query,
-        summary=summary,
-        response=response,
-    )
+_row = rpc_rows("chat")
 
 
 ROUTES: tuple[Route, ...] = (

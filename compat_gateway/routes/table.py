@@ -11,7 +11,7 @@ from pydantic import BaseModel
 from compat_gateway.errors import ErrorStyle
 from compat_gateway.inbound import Inbound
 
-__all__ = ["Route", "SseRenderer"]
+__all__ = ["Route", "SseRenderer", "rpc_rows"]
 
 #: Turns the first stream message and the rest into SSE bytes.
 SseRenderer = Callable[[Any, AsyncIterator[Any], Inbound], AsyncIterator[bytes]]
@@ -54,3 +54,30 @@ class Route:
     #: chooses (JSON or SSE, legacy or OpenAI shape).
     variant: Callable[[Inbound], Route] | None = None
     deadline: str = "default"  # "default" (GAIA_REQUEST_TIMEOUT_S) or "long" (GAIA_LONG_REQUEST_TIMEOUT_S)
+
+
+def rpc_rows(service: str, **defaults: Any) -> Callable[..., Route]:
+    """A builder of one service's unary rows, read like the table's columns:
+    ``row(method, path, name, rpc, build, render, **options)`` (``defaults`` apply to every row)."""
+
+    def row(  # noqa: PLR0917 (one table row per call)
+        method: str,
+        path: str,
+        name: str,
+        rpc: str,
+        build: Callable[[Inbound], Any],
+        render: Callable[[Any, Inbound], Any],
+        **options: Any,
+    ) -> Route:
+        return Route(
+            method,
+            path,
+            name,
+            service=service,
+            rpc=rpc,
+            build=build,
+            render=render,
+            **{**defaults, **options},
+        )
+
+    return row
