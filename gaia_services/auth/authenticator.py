@@ -52,6 +52,7 @@ class LocalAuthenticator:
         signer: TokenSigner,
         keys: ApiKeyStore,
         session_status: SessionStatus | None = None,
+        adopt_user: Callable[[str, str], Awaitable[None]] | None = None,
         cache: CredentialCache | None = None,
         limiter: SlidingWindow | None = None,
         rate_limit_per_minute: int = 0,
@@ -61,6 +62,7 @@ class LocalAuthenticator:
         self._signer = signer
         self._keys = keys
         self._session_status = session_status
+        self._adopt_user = adopt_user
         self._cache = cache or CredentialCache(client=None, prefix="", ttl_s=0, local_ttl_s=0.0)
         self._limiter = limiter
         self._rate_limit = rate_limit_per_minute
@@ -119,6 +121,8 @@ class LocalAuthenticator:
                     return None
             elif claims.ours:
                 return None
+        if not claims.ours and self._adopt_user is not None:
+            await self._db(self._adopt_user(claims.user_id, claims.email), None)
         identity = CachedIdentity(
             principal=Principal(
                 user_id=claims.user_id,

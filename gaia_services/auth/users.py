@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -61,6 +62,20 @@ def _record(row: asyncpg.Record) -> UserRecord:
 class Users:
     def __init__(self, *, pool: asyncpg.Pool) -> None:
         self._pool = pool
+
+    async def adopt(self, user_id: str, email: str) -> None:
+        """Give a user known only from a token signed elsewhere with our secret (a Supabase project) a row,
+        so what they create (conversations, usage, assets) has an owner. Confirmed: the issuer vouched."""
+        try:
+            uuid.UUID(user_id)
+        except ValueError:
+            return
+        await self._pool.execute(
+            """INSERT INTO users (id, email, email_confirmed_at)
+               VALUES ($1::uuid, $2, now() AT TIME ZONE 'utc') ON CONFLICT DO NOTHING""",
+            user_id,
+            email or f"{user_id}@external.invalid",
+        )
 
     async def by_email(self, email: str) -> UserRecord | None:
         row = await self._pool.fetchrow(f"SELECT {_COLUMNS} FROM users WHERE lower(email) = lower($1)", email)

@@ -86,18 +86,20 @@ def build_parts(resources: Resources, auth: AuthSettings | None = None) -> AuthP
     )
     limiter = SlidingWindow(client=resources.redis, prefix=settings.redis_prefix)
     sessions = Sessions(pool=pool, refresh_ttl_s=settings.refresh_token_ttl_s)
+    users = Users(pool=pool)
     passwords = Passwords(light=auth.light(settings.env))
     authenticator = LocalAuthenticator(
         signer=signer,
         keys=ApiKeyStore(pool=pool),
         session_status=sessions.status,
+        adopt_user=users.adopt,
         cache=cache,
         limiter=limiter,
         rate_limit_per_minute=auth.rate_limit_per_minute,
         last_used_interval_s=auth.last_used_interval_s,
     )
     identity = Identity(
-        users=Users(pool=pool),
+        users=users,
         sessions=sessions,
         confirmations=Confirmations(pool=pool, ttl_s=auth.confirmation_ttl_s),
         passwords=passwords,

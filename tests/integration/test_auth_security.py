@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 import aiohttp
 import asyncpg
 import grpc
+import jwt
 import pytest
 from gaia.auth.v1 import auth_pb2, auth_pb2_grpc
 from gaia.chat.v1 import chat_pb2, chat_pb2_grpc
@@ -29,6 +30,7 @@ from gaia_services.auth.tokens import TokenSigner
 from gaia_services.embedded import free_port
 from gaia_services.runtime.errors import CredentialsForbidden, CredentialsRejected
 from gaia_services.runtime.principal import AuthType, Credentials
+from gaia_services.settings import DEFAULT_DEV_JWT_SECRET
 from tests.integration.test_auth_contract import _link_token, _mails
 from tests.integration.test_auth_mesh import JWT_SECRET, auth_http, auth_mesh, mint
 from tests.support.infra import Infra
@@ -414,3 +416,22 @@ async def test_key_management_and_named_limits_over_grpc(
             60,
         )
         assert 1 <= replies[60].retry_after_seconds <= 60
+
+
+async def test_a_token_signed_elsewhere_gets_a_user_row_so_its_work_has_an_owner(
+    http: aiohttp.ClientSession, infra: Infra
+) -> None:
+    """A Supabase-style token (our secret, no session here) for a user we never saw can create things."""
+    user_id = str(uuid.uuid4())
+    now = int(time.time())
+    claims = {"sub": user_id, "aud": "authenticated", "email": f"{user_id}@supabase.test", "exp": now + 600}
+    token = jwt.encode(claims, DEFAULT_DEV_JWT_SECRET, algorithm="HS256")
+    headers = {"Authorization": f"Bearer {token}"}
+    async with http.post("/api/v1/conversations", json={}, headers=headers) as response:
+        assert response.status == 201
+    conn = await asyncpg.connect(infra.database_url)
+    try:
+        email = await conn.fetchval("SELECT email FROM users WHERE id = $1::uuid", user_id)
+    finally:
+        await conn.close()
+    assert email == f"{user_id}@supabase.test"
