@@ -219,3 +219,50 @@ async def test_a_request_id_follows_the_call_through_the_services(
     while not {"auth", "chat"} <= {line.split("|")[0].strip() for line in mesh.log if tagged in line}:
         assert time.monotonic() < deadline, "the request id did not reach both services' logs"
         await asyncio.sleep(0.1)
+
+
+@pytest.mark.parametrize(
+    ("body", "fixture"),
+    [(b'{"a":2,"b":3}', "calculator_add"), (b'{"a":"2","b":"3"}', "calculator_add_strings")],
+)
+async def test_calculator_answers_the_recorded_bytes(
+    http: aiohttp.ClientSession, body: bytes, fixture: str
+) -> None:
+    recorded = load(fixture)
+    async with http.post(
+        "/calculator/add", data=body, headers={"Content-Type": "application/json"}
+    ) as response:
+        assert (response.status, await response.read()) == (recorded.status, recorded.body)
+
+
+async def test_calculator_mixed_types_are_a_client_error_not_500(http: aiohttp.ClientSession) -> None:
+    async with http.post(
+        "/calculator/add", data=b'{"a":2,"b":"3"}', headers={"Content-Type": "application/json"}
+    ) as r:
+        assert r.status == 422
+        assert (await r.json())["detail"][0]["loc"] == ["body"]
+
+
+@pytest.mark.parametrize("fixture", ["root_with_origin", "cors_preflight_chat", "cors_preflight_bad_origin"])
+async def test_cors_answers_as_recorded(http: aiohttp.ClientSession, fixture: str) -> None:
+    recorded = load(fixture)
+    if fixture == "root_with_origin":
+        method, headers = "GET", {"Origin": "http://localhost:3000"}
+        path = "/"
+    elif fixture == "cors_preflight_chat":
+        method, path = "OPTIONS", "/api/v0.2/chat"
+        headers = {
+            "Origin": "http://localhost:3000",
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "x-api-key,content-type",
+        }
+    else:
+        method, path = "OPTIONS", "/api/v0.2/chat"
+        headers = {"Origin": "http://evil.example", "Access-Control-Request-Method": "POST"}
+    async with http.request(method, path, headers={**headers, "X-API-Key": "cors-check-key"}) as response:
+        assert (response.status, await response.read()) == (recorded.status, recorded.body)
+        for name, value in recorded.headers.items():
+            if name.startswith("access-control"):
+                assert response.headers.get(name) == value, name
+        # Today's Starlette also lists the preflight request headers in Vary (more correct for caches).
+        assert response.headers["vary"].split(",")[0] == recorded.headers["vary"]
