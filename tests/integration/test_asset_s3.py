@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aiohttp
+import asyncpg
 import jwt
 import pytest
 
@@ -98,9 +99,10 @@ async def test_a_failed_provider_stores_nothing(
 
 
 async def test_a_generation_failing_after_the_upload_deletes_the_object(
-    s3_http: aiohttp.ClientSession, fake_s3: FakeS3
+    s3_http: aiohttp.ClientSession, fake_s3: FakeS3, infra: Infra
 ) -> None:
-    # A valid token for a user with no row: the file is uploaded, then the asset row cannot be written.
+    # A valid token whose user row is removed after the token was first seen (its identity stays cached):
+    # the file is uploaded, then the asset row cannot be written.
     now = int(time.time())
     ghost = str(uuid.uuid4())
     claims = {
@@ -111,6 +113,12 @@ async def test_a_generation_failing_after_the_upload_deletes_the_object(
         "exp": now + 600,
     }
     headers = {"Authorization": f"Bearer {jwt.encode(claims, DEFAULT_DEV_JWT_SECRET, algorithm='HS256')}"}
+    assert (await call(s3_http, "GET", "/api/v1/assets", headers))[0] == 200  # seen: the user row exists
+    conn = await asyncpg.connect(infra.database_url)
+    try:
+        await conn.execute("DELETE FROM users WHERE id = $1::uuid", ghost)
+    finally:
+        await conn.close()
     keys, requests = fake_s3.keys(), len(fake_s3.log)
     status, body = await call(s3_http, "POST", GENERATE, headers, IMAGE)
     assert (status, body) == (500, {"detail": "Internal server error"})
