@@ -21,14 +21,12 @@ from compat_gateway.errors import LegacyError, openai_failure, openai_stream_err
 from compat_gateway.inbound import Inbound
 from compat_gateway.render.chat import outcome
 from compat_gateway.render.sse import DONE, compact_event
-from gaia_services.runtime.principal import Credentials
 
 __all__ = [
     "ChatCompletionBody",
     "build_chat",
     "completion",
     "completion_sse",
-    "credentials",
     "model_list",
     "wants_stream",
 ]
@@ -48,7 +46,6 @@ _NO_ANSWER = {
 }
 
 #: OpenAI's credential convention (kept under the door's name).
-credentials = Credentials.from_openai_headers
 
 
 # -- the request ------------------------------------------------------------------------------------------

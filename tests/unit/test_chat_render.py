@@ -9,8 +9,8 @@ from gaia.chat.v1 import chat_pb2
 from gaia.common.v1 import common_pb2
 
 from compat_gateway.render import chat as render
-from compat_gateway.render.openai_door import credentials
 from compat_gateway.render.sse import compact_event, event
+from gaia_services.runtime.principal import Credentials
 from tests.support.fake_llm import echo_tokens
 
 
@@ -90,10 +90,10 @@ def test_v02_json_and_failure() -> None:
 
 
 def test_openai_door_credentials() -> None:
-    assert credentials({"authorization": "Bearer a.b.c"}).jwt == "a.b.c"
-    assert credentials({"authorization": "Bearer gaia_dev_key"}).api_key == "gaia_dev_key"
-    assert credentials({"x-api-key": "k"}).api_key == "k"
-    assert not credentials({"authorization": "Basic xyz"}).present
+    assert Credentials.from_openai_headers({"authorization": "Bearer a.b.c"}).jwt == "a.b.c"
+    assert Credentials.from_openai_headers({"authorization": "Bearer gaia_dev_key"}).api_key == "gaia_dev_key"
+    assert Credentials.from_openai_headers({"x-api-key": "k"}).api_key == "k"
+    assert not Credentials.from_openai_headers({"authorization": "Basic xyz"}).present
 
 
 def test_the_fake_splits_like_the_recording() -> None:
