@@ -146,8 +146,10 @@ async def test_principal_deadline_request_id_and_credentials_travel_downstream(p
     assert (reply.user.id, reply.user.email) == ("u1", "u1@example.com")
     assert pair.seen.metadata["x-request-id"] == "req-123"
     assert pair.seen.metadata["x-api-key"] == GOOD_KEY
-    # The downstream call asked for 60 s but inherits what is left of the caller's 5 s.
-    assert pair.seen.remaining is not None and 3.0 < pair.seen.remaining <= 5.0
+    # The downstream call asked for 60 s but inherits what is left of the caller's 5 s. gRPC
+    # sends the timeout in coarse wire units and each hop measures it on its own clock, so
+    # the receiver may see a few milliseconds more than 5 s; far less than 60 s either way.
+    assert pair.seen.remaining is not None and 3.0 < pair.seen.remaining < 5.5
 
 
 async def test_domain_error_maps_through_the_table(pair: Pair) -> None:
