@@ -8,6 +8,7 @@ no history), ``conversation`` (the given conversation; empty or ``"new"`` create
 
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import dataclass
 from enum import StrEnum
@@ -15,9 +16,10 @@ from enum import StrEnum
 import asyncpg
 
 from gaia_services.chat.providers import Turn
+from gaia_services.chat.usage import UsageEntry
 from gaia_services.runtime.errors import NotFound
 
-__all__ = ["ChatHistory", "HistoryMode", "Placement", "title_for"]
+__all__ = ["ChatHistory", "HistoryMode", "Placement", "StoredTurn", "title_for"]
 
 _TITLE_CHARS = 50
 
@@ -30,8 +32,25 @@ class HistoryMode(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Placement:
+    """Where a turn goes. ``created``: the conversation is new to the caller; ``pending``: its row does not
+    exist yet and is written with the turn (``store``), so a refused or failed plan leaves nothing behind."""
+
     conversation_id: str
     created: bool
+    pending: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class StoredTurn:
+    """What one turn leaves in the database."""
+
+    user_id: str
+    placement: Placement
+    request_id: str
+    user_text: str
+    reply: str | None  # None: nothing was said, only the user turn is kept
+    partial: bool
+    usage: UsageEntry
 
 
 def title_for(message: str) -> str:
@@ -44,9 +63,6 @@ def _not_found(conversation_id: str) -> NotFound:
     return NotFound(f"Conversation {conversation_id} not found")
 
 
-_CREATE = """
-INSERT INTO conversations (user_id, title, is_default) VALUES ($1, $2, $3) RETURNING id
-"""
 _OWNED = "SELECT id FROM conversations WHERE id = $1 AND user_id = $2 AND is_active"
 _DEFAULT = "SELECT id FROM conversations WHERE user_id = $1 AND is_default AND is_active"
 _CREATE_DEFAULT = """
@@ -60,19 +76,39 @@ SELECT role, content FROM (
      ORDER BY created_at DESC, seq DESC LIMIT $3
 ) recent ORDER BY created_at, seq
 """
-_INSERT = """
-INSERT INTO chat_messages (user_id, conversation_id, role, content, model, provider, tokens_used, is_partial,
-                           request_id)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id
-"""
-# A conversation created empty ("New Conversation") takes its title from its first message, as one created
-# by a chat turn does; the preview follows the latest exchange.
-_TOUCH = """
-UPDATE conversations
-   SET updated_at = (now() AT TIME ZONE 'utc'),
-       title = CASE WHEN title = 'New Conversation' AND NOT is_default THEN $2 ELSE title END,
-       preview = $3
- WHERE id = $1
+# Everything a finished (or cut, or failed) turn writes, in one statement: one round trip and one commit
+# per turn on the hot path. A conversation that the turn itself opened ($12) is inserted here, with its
+# title and preview; an existing one is touched (a conversation created empty, "New Conversation", takes
+# its title from its first message, as one created by a chat turn does; the preview follows the latest
+# exchange). The two turns are one INSERT in order (seq), the reply only when there is one ($5 not null);
+# the usage row goes with them. Foreign keys are checked at the end of the statement, so the messages may
+# reference the conversation inserted beside them.
+_STORE = """
+WITH opened AS (
+    INSERT INTO conversations (id, user_id, title, preview, is_default)
+    SELECT $2, $1, $10, $11, false WHERE $12
+), touched AS (
+    UPDATE conversations
+       SET updated_at = (now() AT TIME ZONE 'utc'),
+           title = CASE WHEN title = 'New Conversation' AND NOT is_default THEN $10 ELSE title END,
+           preview = $11
+     WHERE id = $2 AND NOT $12
+), written AS (
+    INSERT INTO chat_messages (user_id, conversation_id, role, content, model, provider, tokens_used,
+                               is_partial, request_id)
+    SELECT $1, $2, turn.role, turn.content, turn.model, turn.provider, turn.tokens, turn.partial, $3
+      FROM (VALUES (1, 'user', $4::text, NULL::varchar, NULL::varchar, NULL::integer, false),
+                   (2, 'assistant', $5::text, $6::varchar, $7::varchar, $8::integer, $9::boolean))
+           AS turn(ord, role, content, model, provider, tokens, partial)
+     WHERE turn.content IS NOT NULL
+     ORDER BY turn.ord
+    RETURNING id, role
+), used AS (
+    INSERT INTO usage_records (user_id, provider, operation, model, tokens_in, tokens_out, cost, latency_ms,
+                               conversation_id, request_id, status, metadata)
+    VALUES ($1, $7, $13, $6, $14, $15, $16, $17, $2, $3, $18, $19::jsonb)
+)
+SELECT id FROM written WHERE role = 'assistant'
 """
 _PREVIEW_CHARS = 100
 _COUNT = """
@@ -130,51 +166,41 @@ class ChatHistory:
             created = await self.default_conversation(user_id, create=True)
             assert created is not None
             return Placement(created, created=True)
-        new_id = await self._pool.fetchval(_CREATE, uuid.UUID(user_id), title_for(message), False)
-        return Placement(str(new_id), created=True)
+        return Placement(str(uuid.uuid4()), created=True, pending=True)
 
     async def turns(self, *, user_id: str, conversation_id: str) -> list[Turn]:
         rows = await self._pool.fetch(_HISTORY, uuid.UUID(conversation_id), uuid.UUID(user_id), self._limit)
         return [Turn(role=row["role"], content=row["content"]) for row in rows]
 
-    async def store(
-        self,
-        *,
-        user_id: str,
-        conversation_id: str,
-        request_id: str,
-        user_text: str,
-        reply: str | None,
-        model: str,
-        provider: str,
-        tokens_used: int | None,
-        partial: bool,
-    ) -> str:
-        """Write the user turn and (unless ``reply`` is None) the reply in one transaction; the reply's id."""
-        user, conversation = uuid.UUID(user_id), uuid.UUID(conversation_id)
-        async with self._pool.acquire() as conn, conn.transaction():
-            await conn.execute(
-                _INSERT, user, conversation, "user", user_text, None, None, None, False, request_id
-            )
-            reply_id = ""
-            if reply is not None:
-                reply_id = str(
-                    await conn.fetchval(
-                        _INSERT,
-                        user,
-                        conversation,
-                        "assistant",
-                        reply,
-                        model,
-                        provider,
-                        tokens_used,
-                        partial,
-                        request_id,
-                    )
-                )
-            latest = (reply if reply else user_text).strip()
-            await conn.execute(_TOUCH, conversation, title_for(user_text), latest[:_PREVIEW_CHARS])
-        return reply_id
+    async def store(self, turn: StoredTurn) -> str:
+        """Write the turn (user message, reply unless None, the conversation, the usage row) in one
+        statement; the reply's id ("" without a reply)."""
+        user, conversation = uuid.UUID(turn.user_id), uuid.UUID(turn.placement.conversation_id)
+        usage = turn.usage
+        latest = (turn.reply if turn.reply else turn.user_text).strip()
+        reply_id = await self._pool.fetchval(
+            _STORE,
+            user,
+            conversation,
+            turn.request_id,
+            turn.user_text,
+            turn.reply,
+            usage.model,
+            usage.provider,
+            usage.tokens_out if turn.reply is not None else None,
+            turn.partial,
+            title_for(turn.user_text),
+            latest[:_PREVIEW_CHARS],
+            turn.placement.pending,
+            usage.operation,
+            max(0, usage.tokens_in),
+            max(0, usage.tokens_out),
+            usage.cost,
+            max(0, usage.latency_ms),
+            usage.status,
+            json.dumps(usage.metadata),
+        )
+        return "" if reply_id is None else str(reply_id)
 
     async def count(self, *, user_id: str, conversation_id: str) -> tuple[str, int]:
         """The number of non-system messages in a conversation (the caller's default one when empty)."""

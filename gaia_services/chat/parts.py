@@ -15,7 +15,6 @@ from gaia_services.chat.personas import Personas
 from gaia_services.chat.provider_stats import ProviderStats
 from gaia_services.chat.routing import ProviderRouter
 from gaia_services.chat.turns import ChatTurns
-from gaia_services.chat.usage import UsageRecorder
 from gaia_services.runtime.resources import Resources
 
 __all__ = ["ChatParts"]
@@ -24,6 +23,7 @@ __all__ = ["ChatParts"]
 @dataclass(frozen=True)
 class ChatParts:
     turns: ChatTurns
+    router: ProviderRouter
     history: ChatHistory
     persona_prompts: PersonaPrompts
     conversations: Conversations
@@ -38,12 +38,12 @@ class ChatParts:
         pool = resources.pool()
         history = ChatHistory(pool=pool, history_limit=settings.history_limit)
         persona_prompts = PersonaPrompts(pool=pool)
+        router = ProviderRouter(settings=settings)
         turns = ChatTurns(
             settings=settings,
-            router=ProviderRouter(settings=settings),
+            router=router,
             history=history,
             personas=persona_prompts,
-            usage=UsageRecorder(pool=pool, settings=settings),
             events=resources.events,
         )
         cache = PersonaCache(
@@ -51,6 +51,7 @@ class ChatParts:
         )
         return cls(
             turns=turns,
+            router=router,
             history=history,
             persona_prompts=persona_prompts,
             conversations=Conversations(pool=pool),
@@ -61,5 +62,7 @@ class ChatParts:
         )
 
     async def close(self) -> None:
-        """After the server drained: let background writes (of cut turns) finish."""
+        """After the server drained: let background writes (of cut turns) finish, then close the
+        providers' connections."""
         await self.turns.drain()
+        await self.router.aclose()

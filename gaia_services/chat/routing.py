@@ -96,6 +96,10 @@ class ProviderRouter:
                 idle_timeout_s=idle,
             )
 
+    async def aclose(self) -> None:
+        for provider in self._providers.values():
+            await provider.aclose()
+
     # -- resolution -------------------------------------------------------------------------------------
 
     def configured(self, provider: str) -> bool:

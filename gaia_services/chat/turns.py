@@ -18,12 +18,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from gaia_services.chat.history import ChatHistory, HistoryMode
+from gaia_services.chat.history import ChatHistory, HistoryMode, Placement, StoredTurn
 from gaia_services.chat.llm_config import LLMSettings
 from gaia_services.chat.persona_prompt import PersonaPrompts
 from gaia_services.chat.providers import Prompt, ProviderError, StreamEnd, TextDelta, Turn
 from gaia_services.chat.routing import OpenedStream, ProviderRouter, Route
-from gaia_services.chat.usage import UsageEntry, UsageRecorder
+from gaia_services.chat.usage import UsageEntry, cost_of
 from gaia_services.runtime.errors import InvalidArgument
 from gaia_services.runtime.events import EventBus
 
@@ -134,6 +134,7 @@ class _Plan:
     began: float
     routed: float
     route: Route
+    placement: Placement
     prompt: Prompt
     fallback: bool
     started: TurnStarted
@@ -157,14 +158,12 @@ class ChatTurns:
         router: ProviderRouter,
         history: ChatHistory,
         personas: PersonaPrompts,
-        usage: UsageRecorder,
         events: EventBus,
     ) -> None:
         self._settings = settings
         self._router = router
         self._history = history
         self._personas = personas
-        self._usage = usage
         self._events = events
         self._background: set[asyncio.Task[None]] = set()
 
@@ -233,6 +232,7 @@ class ChatTurns:
             began=began,
             routed=time.perf_counter(),
             route=route,
+            placement=placement,
             prompt=prompt,
             fallback=self._settings.enable_fallback if fallback is None else fallback,
             started=started,
@@ -307,50 +307,46 @@ class ChatTurns:
     async def _finish(
         self, plan: _Plan, progress: _Progress, *, status: str, failure: ProviderError | None
     ) -> str:
-        """Store the turns, record usage and publish the outcome; the stored reply's id."""
+        """Store the turns and their usage, and publish the outcome; the stored reply's id."""
         route, end, context = progress.route, progress.end or StreamEnd(), plan.context
         reply: str | None = progress.text
         if status != "ok" and not progress.parts:
             reply = None  # nothing was said: only the user turn is kept
         completion = end.completion_tokens or len(progress.parts)
+        latency = _ms(time.perf_counter() - plan.began)
+        first = progress.first_token_at
+        usage = UsageEntry(
+            provider=route.provider,
+            model=route.model,
+            operation="chat_stream" if plan.request.streamed else "chat",
+            tokens_in=end.prompt_tokens,
+            tokens_out=completion,
+            cost=cost_of(self._settings, route.model, end.prompt_tokens, completion),
+            latency_ms=latency,
+            status=status,
+            metadata={
+                "fallback_used": progress.fallback_used,
+                "time_to_first_token_ms": None if first is None else _ms(first - plan.began),
+                **({"error": failure.reason} if failure else {}),
+            },
+        )
         message_id = ""
         try:
             message_id = await self._history.store(
-                user_id=plan.user_id,
-                conversation_id=context["conversation_id"],
-                request_id=context["request_id"],
-                user_text=plan.user_text,
-                reply=reply,
-                model=route.model,
-                provider=route.provider,
-                tokens_used=completion if reply is not None else None,
-                partial=status != "ok",
+                StoredTurn(
+                    user_id=plan.user_id,
+                    placement=plan.placement,
+                    request_id=context["request_id"],
+                    user_text=plan.user_text,
+                    reply=reply,
+                    partial=status != "ok",
+                    usage=usage,
+                )
             )
         except Exception as exc:
             if status == "ok":
                 raise
             _log.warning("turn %s not stored: %s", context["request_id"], exc)
-        latency = _ms(time.perf_counter() - plan.began)
-        first = progress.first_token_at
-        await self._usage.record(
-            UsageEntry(
-                user_id=plan.user_id,
-                provider=route.provider,
-                model=route.model,
-                operation="chat_stream" if plan.request.streamed else "chat",
-                tokens_in=end.prompt_tokens,
-                tokens_out=completion,
-                latency_ms=latency,
-                conversation_id=context["conversation_id"],
-                request_id=context["request_id"],
-                status=status,
-                metadata={
-                    "fallback_used": progress.fallback_used,
-                    "time_to_first_token_ms": None if first is None else _ms(first - plan.began),
-                    **({"error": failure.reason} if failure else {}),
-                },
-            )
-        )
         common = {**context, "message_id": message_id, "model": route.model, "provider": route.provider}
         if status == "ok":
             await self._events.publish(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -21,9 +22,12 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 @pytest.fixture(scope="session")
-async def infra(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Infra]:
-    async with open_infra(tmp_path_factory.mktemp("infra")) as value:
-        yield value
+async def infra() -> AsyncIterator[Infra]:
+    # Not under pytest's basetemp: as root the embedded PostgreSQL runs as another account, and any other
+    # pytest session started meanwhile re-locks /tmp/pytest-of-root to 0700 (seen: PANIC on pg_control).
+    with tempfile.TemporaryDirectory(prefix="gaia-test-infra-") as folder:
+        async with open_infra(Path(folder)) as value:
+            yield value
 
 
 @pytest.fixture(scope="session")

@@ -97,6 +97,9 @@ class _Flaky:
     def name(self) -> str:
         return "claude"
 
+    async def aclose(self) -> None:
+        return None
+
     async def stream(self, prompt: Prompt) -> AsyncIterator[ProviderEvent]:
         self.calls += 1
         if self.calls <= self.failures:

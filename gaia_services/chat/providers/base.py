@@ -86,6 +86,9 @@ class ChatProvider(Protocol):
 
     def stream(self, prompt: Prompt) -> AsyncIterator[ProviderEvent]: ...
 
+    async def aclose(self) -> None:
+        """Release the provider's connections (at shutdown)."""
+
 
 def status_error(message: str, status: int) -> ProviderError:
     """The error for an HTTP status answered by a provider, classified by the usual rules."""

@@ -35,6 +35,9 @@ class LocalModel:
     def name(self) -> str:
         return LOCAL_MODEL
 
+    async def aclose(self) -> None:
+        return None
+
     async def stream(self, prompt: Prompt) -> AsyncIterator[ProviderEvent]:
         last = next((t.content for t in reversed(prompt.turns) if t.role == "user"), "")
         tokens = local_reply(last)

@@ -48,11 +48,19 @@ class OpenAIProvider:
             base_url=base_url,
             max_retries=0,  # retries are ours: transient errors only, and only before the first token
             timeout=httpx2.Timeout(idle_timeout_s, connect=connect_timeout_s),
+            # The SDK's aiohttp transport: its default (httpx2) costs several times the CPU per request
+            # under concurrency (DESIGN.md, "Measured pitfalls"; bench/run.py shows the difference).
+            http_client=openai.DefaultAioHttpClient(
+                timeout=httpx2.Timeout(idle_timeout_s, connect=connect_timeout_s)
+            ),
         )
 
     @property
     def name(self) -> str:
         return self._name
+
+    async def aclose(self) -> None:
+        await self._client.close()
 
     async def stream(self, prompt: Prompt) -> AsyncIterator[ProviderEvent]:
         messages: list[dict[str, str]] = []
