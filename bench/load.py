@@ -24,6 +24,7 @@ class Result:
     ttft_ms: list[float]
     tokens: int
     first_error: str = ""
+    cpu_s: dict[str, float] | None = None  # CPU seconds per metered process during the run (bench.run)
 
     @property
     def rate(self) -> float:

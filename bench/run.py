@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import dataclasses
 import json
 import os
 import signal
@@ -100,6 +101,16 @@ class RssSampler:
                 await asyncio.wait_for(stop.wait(), every)
 
 
+def cpu_seconds(pids: dict[str, int]) -> dict[str, float]:
+    """User + system CPU time used so far by each process (and its threads)."""
+    used = {}
+    for name, pid in pids.items():
+        with contextlib.suppress(psutil.Error):
+            times = psutil.Process(pid).cpu_times()
+            used[name] = times.user + times.system
+    return used
+
+
 def _chat_body(stream: bool) -> dict[str, Any]:
     body: dict[str, Any] = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hello"}]}
     if stream:
@@ -108,13 +119,22 @@ def _chat_body(stream: bool) -> dict[str, Any]:
 
 
 async def _pair(
-    direct: str, mesh: str, *, concurrency: int, total: int, stream: bool
+    direct: str,
+    mesh: str,
+    *,
+    concurrency: int,
+    total: int,
+    stream: bool,
+    metered: dict[str, int] | None = None,
 ) -> tuple[Result, Result]:
+    """The same load direct to the fake and through the mesh; with ``metered``, the mesh run's result
+    carries the CPU seconds each of those processes used during it."""
     headers = {"Authorization": f"Bearer {DEV_KEY}"}
     body = _chat_body(stream)
     floor = await run_load(
         method="POST", url=direct, body=body, concurrency=concurrency, total=total, stream=stream
     )
+    before = cpu_seconds(metered) if metered else {}
     full = await run_load(
         method="POST",
         url=mesh,
@@ -124,6 +144,11 @@ async def _pair(
         total=total,
         stream=stream,
     )
+    if metered:
+        after = cpu_seconds(metered)
+        full = dataclasses.replace(
+            full, cpu_s={name: after[name] - before[name] for name in after if name in before}
+        )
     return floor, full
 
 
@@ -162,7 +187,10 @@ async def benchmark(args: argparse.Namespace) -> dict[str, Any]:
         "--tokens",
         str(args.tokens),
     ]
-    async with _process(fake_argv, env), _process([sys.executable, "-m", "gaia_services.cli", "up"], env):
+    async with (
+        _process(fake_argv, env) as fake,
+        _process([sys.executable, "-m", "gaia_services.cli", "up"], env),
+    ):
         started = time.monotonic()
         await _wait_http(f"http://127.0.0.1:{fake_port}/v1/chat/completions", 30)
         await _wait_http(f"{shim}/health", 60, healthy=True)
@@ -170,6 +198,8 @@ async def benchmark(args: argparse.Namespace) -> dict[str, Any]:
         results["mesh_ready_s"] = round(time.monotonic() - started, 2)
         pids = {name: int(info["pid"]) for name, info in state["children"].items()}
         sampler = RssSampler(pids)
+        # Where the CPU goes: every mesh process, the fake upstream and this load generator.
+        metered = {**pids, "fake upstream": fake.pid, "load generator": os.getpid()}
         stop = asyncio.Event()
         sampling = asyncio.create_task(sampler.run(stop, 0.5))
         # Warm up both paths (connections, caches, JIT-free but lazy imports).
@@ -179,8 +209,17 @@ async def benchmark(args: argparse.Namespace) -> dict[str, Any]:
         unary: dict[str, Any] = {}
         for c in (1, 16, 64):
             floor, full = await _pair(
-                direct, mesh_url, concurrency=c, total=int(max(100, 40 * c) * scale), stream=False
+                direct,
+                mesh_url,
+                concurrency=c,
+                total=int(max(100, 40 * c) * scale),
+                stream=False,
+                metered=metered if c == 64 else None,
             )
+            if full.cpu_s is not None:
+                results["cpu_ms_per_request_c64"] = {
+                    name: round(1000 * used / full.requests, 2) for name, used in full.cpu_s.items()
+                }
             unary[str(c)] = {
                 "direct": floor.summary(),
                 "mesh": full.summary(),
@@ -281,6 +320,8 @@ def _table(results: dict[str, Any]) -> str:
     )
     rss = ", ".join(f"{k} {v['peak']}" for k, v in results["rss_mib"].items())
     rows.append(f"\nPeak RSS (MiB): {rss}. Mesh ready in {results['mesh_ready_s']} s.")
+    cpu = ", ".join(f"{k} {v}" for k, v in results["cpu_ms_per_request_c64"].items())
+    rows.append(f"CPU ms per chat completion at concurrency 64: {cpu}.")
     rows.append("Targets: " + json.dumps(results["targets"]))
     return "\n".join(rows)
 
