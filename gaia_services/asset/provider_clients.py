@@ -10,10 +10,9 @@ import binascii
 import time
 from collections.abc import AsyncIterator
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any
 
 import aiohttp
-import openai
 
 from gaia_services.asset import local_generator
 from gaia_services.asset.pricing import PricingBook
@@ -33,78 +32,23 @@ __all__ = [
     "LocalProvider",
     "MeshyProvider",
     "MubertProvider",
-    "OpenAIImages",
     "StabilityImages",
+    "decode_image",
+    "image_price",
     "providers_for",
 ]
 
 
-def _price(book: PricingBook, provider: str, quality: str) -> Decimal:
+def image_price(book: PricingBook, provider: str, quality: str) -> Decimal:
     price = book.get(provider)
     return Decimal(str(price.image_cost(quality))) if price else Decimal(0)
 
 
-def _decode(data: str | None, provider: str) -> bytes:
+def decode_image(data: str | None, provider: str) -> bytes:
     try:
         return base64.b64decode(data or "", validate=True)
     except (binascii.Error, ValueError) as exc:
         raise ProviderError(f"{provider} returned an unreadable image") from exc
-
-
-class OpenAIImages:
-    name = "openai_dalle3"
-
-    def __init__(self, *, settings: AssetSettings, book: PricingBook) -> None:
-        assert settings.openai_api_key is not None
-        self._client = openai.AsyncOpenAI(
-            api_key=settings.openai_api_key.get_secret_value(),
-            base_url=settings.openai_base_url,
-            timeout=settings.provider_timeout_s,
-            max_retries=settings.provider_retries,
-        )
-        self._model = settings.openai_image_model
-        self._book = book
-
-    def cost(self, spec: GenerationSpec) -> Decimal:
-        return _price(self._book, "dalle", "hd" if spec.hd else "standard")
-
-    async def run(self, spec: GenerationSpec) -> AsyncIterator[Polling | GeneratedFile]:
-        quality: Literal["hd", "standard"] = "hd" if spec.hd else "standard"
-        try:
-            reply = await self._client.images.generate(
-                model=self._model,
-                prompt=spec.prompt,
-                n=1,
-                size="1024x1024",
-                quality=quality,
-                response_format="b64_json",
-            )
-        except openai.APITimeoutError as exc:
-            raise ProviderError("OpenAI images timed out", code=DEADLINE_EXCEEDED, reason="timeout") from exc
-        except openai.APIStatusError as exc:
-            raise ProviderError(f"OpenAI images answered HTTP {exc.status_code}") from exc
-        except openai.APIError as exc:
-            raise ProviderError("OpenAI images unreachable", reason="connection_error") from exc
-        if not reply.data:
-            raise ProviderError("OpenAI images returned no image")
-        image = reply.data[0]
-        yield GeneratedFile(
-            data=_decode(image.b64_json, "OpenAI images"),
-            file_format="png",
-            external_source=self.name,
-            usage_provider="dalle",
-            operation="image_generation",
-            cost=self.cost(spec),
-            model=self._model,
-            images=1,
-            source_name="openai",
-            details={
-                "size": "1024x1024",
-                "quality": quality,
-                "model": self._model,
-                "revised_prompt": image.revised_prompt or "",
-            },
-        )
 
 
 class StabilityImages:
@@ -118,7 +62,7 @@ class StabilityImages:
         self._session = session
 
     def cost(self, spec: GenerationSpec) -> Decimal:
-        return _price(self._book, "stability", "hd" if spec.hd else "standard")
+        return image_price(self._book, "stability", "hd" if spec.hd else "standard")
 
     async def run(self, spec: GenerationSpec) -> AsyncIterator[Polling | GeneratedFile]:
         s = self._settings
@@ -143,7 +87,7 @@ class StabilityImages:
         if not artifacts or artifacts[0].get("finishReason", "SUCCESS") != "SUCCESS":
             raise ProviderError("Stability returned no image")
         yield GeneratedFile(
-            data=_decode(artifacts[0].get("base64"), "Stability"),
+            data=decode_image(artifacts[0].get("base64"), "Stability"),
             file_format="png",
             external_source=self.name,
             usage_provider="stability",
@@ -350,7 +294,11 @@ def providers_for(
 ) -> list[Provider]:
     """The configured providers for a category, in preference order; the local generator when none is."""
     chain: list[Provider] = []
-    openai_images = OpenAIImages(settings=settings, book=book) if settings.openai_api_key else None
+    openai_images = None
+    if settings.openai_api_key:  # the SDK is imported only when configured (~45 MiB of memory)
+        from gaia_services.asset.openai_images import OpenAIImages
+
+        openai_images = OpenAIImages(settings=settings, book=book)
     stability = (
         StabilityImages(settings=settings, book=book, session=session) if settings.stability_api_key else None
     )
