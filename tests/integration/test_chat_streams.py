@@ -313,6 +313,51 @@ async def test_native_grpc_stream_and_unary_chat(mesh: Mesh, caller: Caller) -> 
         assert unknown.value.code() is grpc.StatusCode.NOT_FOUND
 
 
+async def test_a_refused_turn_leaves_no_conversation_and_a_stored_one_is_whole(
+    mesh: Mesh, caller: Caller, infra: Infra
+) -> None:
+    """A new conversation is written with its first turn, in one statement with both messages and the
+    usage row: a turn refused after planning (unknown persona) leaves nothing behind."""
+    metadata = tuple((k.lower(), v) for k, v in caller.headers.items())
+    async with aio.insecure_channel(mesh.addrs["chat"]) as channel:
+        stub = chat_pb2_grpc.ChatServiceStub(channel)
+        with pytest.raises(aio.AioRpcError) as refused:
+            await stub.Chat(
+                chat_pb2.ChatRequest(
+                    message="nobody", model="gaia-local", persona_id="00000000-0000-4000-8000-000000000000"
+                ),
+                metadata=metadata,
+                timeout=10,
+            )
+        assert refused.value.code() is grpc.StatusCode.NOT_FOUND
+        assert await _rows(infra, "SELECT id FROM conversations WHERE user_id = $1", caller.user_id) == []
+        reply = await stub.Chat(
+            chat_pb2.ChatRequest(message="first words", model="gaia-local"), metadata=metadata, timeout=10
+        )
+    conversations = await _rows(
+        infra, "SELECT id, title, preview FROM conversations WHERE user_id = $1", caller.user_id
+    )
+    assert [(str(r["id"]), r["title"], r["preview"]) for r in conversations] == [
+        (reply.conversation_id, "first words", "echo: first words")
+    ]
+    messages = await _rows(
+        infra,
+        "SELECT id, role, content FROM chat_messages WHERE conversation_id = $1 ORDER BY seq",
+        conversations[0]["id"],
+    )
+    assert [(m["role"], m["content"]) for m in messages] == [
+        ("user", "first words"),
+        ("assistant", "echo: first words"),
+    ]
+    assert str(messages[1]["id"]) == reply.message_id
+    usage = await _rows(
+        infra,
+        "SELECT conversation_id, operation, status, tokens_out FROM usage_records WHERE user_id = $1",
+        caller.user_id,
+    )
+    assert [tuple(r) for r in usage] == [(conversations[0]["id"], "chat", "ok", 3)]
+
+
 async def test_a_dead_chat_service_is_the_recorded_503(infra: Infra, mesh: Mesh) -> None:
     """A shim whose chat service cannot be reached (in process, pointed at a closed port)."""
     settings = Settings(
