@@ -10,6 +10,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.middleware.gzip import GZipMiddleware
 
 from compat_gateway.dispatch import endpoint_for
+from compat_gateway.docs import install_docs
 from compat_gateway.errors import install_error_handlers
 from compat_gateway.middleware import ShimMetrics, ShimMiddleware
 from compat_gateway.openapi import build_openapi
@@ -28,7 +29,8 @@ def build_app(settings: Settings) -> FastAPI:
             app.state.shim = shim
             yield
 
-    app = FastAPI(title="LLM Platform", version="0.2", lifespan=lifespan)
+    app = FastAPI(title="LLM Platform", version="0.2", lifespan=lifespan, docs_url=None)
+    install_docs(app)
     for route in ROUTES:
         app.add_api_route(
             route.path,
