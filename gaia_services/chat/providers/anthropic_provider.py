@@ -97,6 +97,8 @@ class AnthropicProvider:
             stream = await self._client.messages.create(**kwargs)
         except anthropic.APIError as exc:
             raise _error(exc) from exc
+        except httpx2.HTTPError as exc:
+            raise connection_error(str(exc) or type(exc).__name__) from exc
         prompt_tokens = completion_tokens = 0
         finish = "stop"
         try:
@@ -114,6 +116,8 @@ class AnthropicProvider:
                     finish = _STOP_REASONS.get(event.delta.stop_reason or "end_turn", "stop")
         except anthropic.APIError as exc:
             raise _error(exc) from exc
+        except httpx2.HTTPError as exc:  # the SDK does not wrap errors while reading the stream (idle timeout)
+            raise connection_error(str(exc) or type(exc).__name__) from exc
         finally:
             await stream.close()
         yield StreamEnd(
