@@ -116,7 +116,7 @@ class AnthropicProvider:
                     finish = _STOP_REASONS.get(event.delta.stop_reason or "end_turn", "stop")
         except anthropic.APIError as exc:
             raise _error(exc) from exc
-        except httpx2.HTTPError as exc:  # the SDK does not wrap errors while reading the stream (idle timeout)
+        except httpx2.HTTPError as exc:  # not wrapped by the SDK while the stream is read (idle timeout)
             raise connection_error(str(exc) or type(exc).__name__) from exc
         finally:
             await stream.close()

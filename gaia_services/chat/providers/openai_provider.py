@@ -120,7 +120,10 @@ def _chunk(line: str) -> dict[str, Any] | None:
     data = line[5:].strip()
     if not data or data == "[DONE]":
         return None
-    chunk = json.loads(data)
+    try:
+        chunk = json.loads(data)
+    except ValueError as exc:
+        raise ProviderError("The provider sent an unreadable stream event") from exc
     error = chunk.get("error") if isinstance(chunk, dict) else None
     if error:
         message = error.get("message") if isinstance(error, dict) else str(error)
