@@ -101,13 +101,15 @@ class RssSampler:
                 await asyncio.wait_for(stop.wait(), every)
 
 
-def cpu_seconds(pids: dict[str, int]) -> dict[str, float]:
-    """User + system CPU time used so far by each process (and its threads)."""
+def cpu_seconds(pids: dict[str, int], *, with_children: frozenset[str] = frozenset()) -> dict[str, float]:
+    """User + system CPU time used so far by each process (and its threads; for the names in
+    ``with_children``, also by its live child processes, e.g. PostgreSQL's backends)."""
     used = {}
     for name, pid in pids.items():
         with contextlib.suppress(psutil.Error):
-            times = psutil.Process(pid).cpu_times()
-            used[name] = times.user + times.system
+            process = psutil.Process(pid)
+            family = [process, *process.children(recursive=True)] if name in with_children else [process]
+            used[name] = sum(t.user + t.system for t in (p.cpu_times() for p in family))
     return used
 
 
@@ -134,7 +136,8 @@ async def _pair(
     floor = await run_load(
         method="POST", url=direct, body=body, concurrency=concurrency, total=total, stream=stream
     )
-    before = cpu_seconds(metered) if metered else {}
+    servers = frozenset(("postgres", "redis", "nats"))
+    before = cpu_seconds(metered, with_children=servers) if metered else {}
     full = await run_load(
         method="POST",
         url=mesh,
@@ -145,7 +148,7 @@ async def _pair(
         stream=stream,
     )
     if metered:
-        after = cpu_seconds(metered)
+        after = cpu_seconds(metered, with_children=servers)
         full = dataclasses.replace(
             full, cpu_s={name: after[name] - before[name] for name in after if name in before}
         )
@@ -198,8 +201,13 @@ async def benchmark(args: argparse.Namespace) -> dict[str, Any]:
         results["mesh_ready_s"] = round(time.monotonic() - started, 2)
         pids = {name: int(info["pid"]) for name, info in state["children"].items()}
         sampler = RssSampler(pids)
-        # Where the CPU goes: every mesh process, the fake upstream and this load generator.
-        metered = {**pids, "fake upstream": fake.pid, "load generator": os.getpid()}
+        # Where the CPU goes: every mesh process, its embedded servers (none when *_URL point elsewhere),
+        # the fake upstream and this load generator.
+        infra = {
+            name.removeprefix("Embedded").lower(): int(info["pid"])
+            for name, info in state.get("infra", {}).items()
+        }
+        metered = {**pids, **infra, "fake upstream": fake.pid, "load generator": os.getpid()}
         stop = asyncio.Event()
         sampling = asyncio.create_task(sampler.run(stop, 0.5))
         # Warm up both paths (connections, caches, JIT-free but lazy imports).
