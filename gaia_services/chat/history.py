@@ -152,9 +152,7 @@ class ChatHistory:
                 found = await self._pool.fetchval(_DEFAULT, user)
         return None if found is None else str(found)
 
-    async def place(
-        self, *, user_id: str, mode: HistoryMode, conversation_id: str, message: str
-    ) -> Placement:
+    async def place(self, *, user_id: str, mode: HistoryMode, conversation_id: str) -> Placement:
         """Where this turn is stored; NotFound for an unknown, deleted or foreign conversation."""
         wanted = conversation_id.strip()
         if wanted and wanted != "new":

@@ -188,7 +188,7 @@ class ChatTurns:
             HistoryMode.CONVERSATION if request.conversation_id else HistoryMode.NONE
         )
         placement = await self._history.place(
-            user_id=user_id, mode=mode, conversation_id=request.conversation_id, message=user_text
+            user_id=user_id, mode=mode, conversation_id=request.conversation_id
         )
         persona = None
         if request.persona_id:
