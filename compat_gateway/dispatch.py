@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import inspect
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from fastapi import Request, Response
@@ -60,19 +61,33 @@ def _keepalive_interval(inbound: Inbound) -> float | None:
     return max(1.0, seconds) if seconds > 0 else None
 
 
-async def _relay(route: Route, first: Any, call: Any, inbound: Inbound) -> AsyncIterator[bytes]:
+async def _end(call: Any, timeout_s: float) -> None:
+    """Let a stream whose terminal event was relayed end by itself: read up to its status (at once, the
+    service returns right after that event). Cancelling it instead would cancel a call the service is
+    completing, and grpc.aio leaks native memory for each call cancelled that way (grpc/grpc#43360)."""
+    if call.done():  # ended already (or cancelled on an idle timeout)
+        return
+    with contextlib.suppress(aio.AioRpcError, TimeoutError):
+        async with asyncio.timeout(timeout_s):
+            while await call.read() is not aio.EOF:
+                pass
+
+
+async def _relay(route: Route, first: Any, call: Any, inbound: Inbound) -> AsyncGenerator[bytes]:
     """Relay the stream as it arrives; when the client goes away, cancel the RPC (and so the provider)."""
     assert route.sse is not None
     idle = inbound.shim.settings.stream_idle_timeout_s
     chunks = aiter(route.sse(first, _rest(call, idle), inbound))
     interval = _keepalive_interval(inbound)
     pending: asyncio.Future[bytes] | None = None
+    relayed = False  # every chunk went out: the stream ended, not the client
     try:
         while True:
             if interval is None:
                 try:
                     yield await anext(chunks)
                 except StopAsyncIteration:
+                    relayed = True
                     return
                 continue
             pending = pending or asyncio.ensure_future(anext(chunks))
@@ -83,13 +98,16 @@ async def _relay(route: Route, first: Any, call: Any, inbound: Inbound) -> Async
             try:
                 chunk = pending.result()
             except StopAsyncIteration:
+                relayed = True
                 return
             pending = None
             yield chunk
     finally:
         if pending is not None:
             pending.cancel()
-        call.cancel()
+        if relayed:
+            await _end(call, idle)
+        call.cancel()  # the client went away (or the stream did not end in time); a no-op once ended
 
 
 async def _call(route: Route, inbound: Inbound) -> Response:
