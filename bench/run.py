@@ -94,6 +94,18 @@ class RssSampler:
                 self.peak[name] = max(self.peak[name], mib)
                 self.series[name].append(round(mib, 1))
 
+    def summary(self, before_soak: dict[str, float]) -> dict[str, dict[str, float | None]]:
+        """Peak, first (the mesh just ready), at the soak's start (if any) and last RSS of each process."""
+        return {
+            name: {
+                "peak": round(self.peak[name], 1),
+                "first": s[0] if s else None,
+                **({"soak_start": before_soak.get(name)} if before_soak else {}),
+                "last": s[-1] if s else None,
+            }
+            for name, s in self.series.items()
+        }
+
     async def run(self, stop: asyncio.Event, every: float) -> None:
         while not stop.is_set():
             self.sample()
@@ -111,6 +123,18 @@ def cpu_seconds(pids: dict[str, int], *, with_children: frozenset[str] = frozens
             family = [process, *process.children(recursive=True)] if name in with_children else [process]
             used[name] = sum(t.user + t.system for t in (p.cpu_times() for p in family))
     return used
+
+
+async def _soak(seconds: int, direct: str, mesh: str, sampler: RssSampler) -> dict[str, float]:
+    """Streams at concurrency 16 for ``seconds``; the RSS of each process when it began."""
+    if not seconds:
+        return {}
+    sampler.sample()
+    began = {name: s[-1] for name, s in sampler.series.items() if s}
+    started = time.monotonic()
+    while time.monotonic() - started < seconds:
+        await _pair(direct, mesh, concurrency=16, total=400, stream=True)
+    return began
 
 
 def _chat_body(stream: bool) -> dict[str, Any]:
@@ -258,21 +282,13 @@ async def benchmark(args: argparse.Namespace) -> dict[str, Any]:
             total=int(2000 * scale),
         )
         results["rest_to_grpc_unary"] = {"route": "GET /api/v0.2/personas/current", **persona.summary()}
+        before_soak = await _soak(args.soak_seconds, direct, mesh_url, sampler)
         if args.soak_seconds:
-            soak_started = time.monotonic()
-            while time.monotonic() - soak_started < args.soak_seconds:
-                await _pair(direct, mesh_url, concurrency=16, total=400, stream=True)
             results["soak_seconds"] = args.soak_seconds
         stop.set()
         await sampling
-        results["rss_mib"] = {
-            name: {
-                "peak": round(sampler.peak[name], 1),
-                "first": s[0] if s else None,
-                "last": s[-1] if s else None,
-            }
-            for name, s in sampler.series.items()
-        }
+        sampler.sample()
+        results["rss_mib"] = sampler.summary(before_soak)
         if args.litellm_url:
             lite = await _pair(
                 direct,
@@ -328,6 +344,9 @@ def _table(results: dict[str, Any]) -> str:
     )
     rss = ", ".join(f"{k} {v['peak']}" for k, v in results["rss_mib"].items())
     rows.append(f"\nPeak RSS (MiB): {rss}. Mesh ready in {results['mesh_ready_s']} s.")
+    if "soak_seconds" in results:
+        soak = ", ".join(f"{k} {v['soak_start']} -> {v['last']}" for k, v in results["rss_mib"].items())
+        rows.append(f"RSS over the {results['soak_seconds']} s soak (MiB): {soak}.")
     cpu = ", ".join(f"{k} {v}" for k, v in results["cpu_ms_per_request_c64"].items())
     rows.append(f"CPU ms per chat completion at concurrency 64: {cpu}.")
     rows.append("Targets: " + json.dumps(results["targets"]))
