@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
 import aiohttp
 import openai
 import pytest
@@ -17,11 +19,15 @@ def _client(mesh: Mesh, key: str) -> openai.AsyncOpenAI:
 
 
 @pytest.fixture(params=["api_key", "jwt"])
-async def client(request: pytest.FixtureRequest, mesh: Mesh, infra: Infra) -> openai.AsyncOpenAI:
+async def client(
+    request: pytest.FixtureRequest, mesh: Mesh, infra: Infra
+) -> AsyncIterator[openai.AsyncOpenAI]:
     if request.param == "api_key":
-        return _client(mesh, DEV_API_KEY)
-    caller = await new_user(infra)
-    return _client(mesh, caller.headers["Authorization"].removeprefix("Bearer "))
+        key = DEV_API_KEY
+    else:
+        key = (await new_user(infra)).headers["Authorization"].removeprefix("Bearer ")
+    async with _client(mesh, key) as sdk:
+        yield sdk
 
 
 async def test_the_sdk_streams_token_by_token_with_usage(
@@ -69,13 +75,18 @@ async def test_the_sdk_gets_a_whole_completion(client: openai.AsyncOpenAI) -> No
 
 
 async def test_the_sdk_sees_openai_errors(mesh: Mesh) -> None:
-    with pytest.raises(openai.AuthenticationError) as bad_key:
-        await _client(mesh, "not-a-real-key").chat.completions.create(
-            model="gpt-4o-mini", messages=[{"role": "user", "content": "hi"}]
-        )
+    async with _client(mesh, "not-a-real-key") as bad:
+        with pytest.raises(openai.AuthenticationError) as bad_key:
+            await bad.chat.completions.create(
+                model="gpt-4o-mini", messages=[{"role": "user", "content": "hi"}]
+            )
     assert bad_key.value.status_code == 401
     assert bad_key.value.code == "invalid_api_key"
-    good = _client(mesh, DEV_API_KEY)
+    async with _client(mesh, DEV_API_KEY) as good:
+        await _refused_as_openai_does(good)
+
+
+async def _refused_as_openai_does(good: openai.AsyncOpenAI) -> None:
     with pytest.raises(openai.NotFoundError) as unknown:
         await good.chat.completions.create(
             model="no-such-model", messages=[{"role": "user", "content": "hi"}]
