@@ -24,6 +24,7 @@ __all__ = [
     "now",
     "outcome",
     "stream_error_text",
+    "token_usage",
     "v02_json",
     "v02_sse",
     "v03_json",
@@ -73,7 +74,8 @@ def stream_error_text(exc: aio.AioRpcError) -> str:
     return "Internal server error"
 
 
-def _usage(completed: Any) -> dict[str, int]:
+def token_usage(completed: Any) -> dict[str, int]:
+    """A ``completed`` event's token counts, as every legacy shape (and OpenAI's) writes them."""
     usage = completed.usage
     return {
         "prompt_tokens": usage.prompt_tokens,
@@ -90,7 +92,7 @@ def v02_json(messages: Sequence[Any], inbound: Inbound) -> Any:
     if turn.completed is None:
         why = turn.failed.message if turn.failed is not None else "The chat turn ended without an answer"
         return JSONResponse({"error": "Failed to process chat request", "detail": why}, status_code=500)
-    return {"response": turn.text, "model": turn.completed.model, "usage": _usage(turn.completed)}
+    return {"response": turn.text, "model": turn.completed.model, "usage": token_usage(turn.completed)}
 
 
 async def v02_sse(first: Any, rest: AsyncIterator[Any], inbound: Inbound) -> AsyncIterator[bytes]:
@@ -128,7 +130,7 @@ def v1_json(messages: Sequence[Any], inbound: Inbound) -> Any:
         "response": turn.text,
         "provider": done.provider,
         "model": done.model,
-        "usage": _usage(done),
+        "usage": token_usage(done),
         "response_time_ms": done.timings.total_time_ms,
         "reasoning": None,
         "fallback_used": done.fallback_used,

@@ -19,7 +19,7 @@ from pydantic_core import PydanticCustomError
 
 from compat_gateway.errors import LegacyError, openai_failure, openai_stream_error
 from compat_gateway.inbound import Inbound
-from compat_gateway.render.chat import outcome
+from compat_gateway.render.chat import outcome, token_usage
 from compat_gateway.render.sse import DONE, compact_event
 
 __all__ = [
@@ -185,15 +185,6 @@ def _completion_id(started: Any) -> str:
     return "chatcmpl-" + started.request_id.removeprefix("chat-")
 
 
-def _usage(completed: Any) -> dict[str, int]:
-    usage = completed.usage
-    return {
-        "prompt_tokens": usage.prompt_tokens,
-        "completion_tokens": usage.completion_tokens,
-        "total_tokens": usage.total_tokens,
-    }
-
-
 def completion(messages: Sequence[Any], inbound: Inbound) -> dict[str, Any]:
     """One ``chat.completion`` from the whole turn; a failed turn is its OpenAI error."""
     turn = outcome(messages)
@@ -214,7 +205,7 @@ def completion(messages: Sequence[Any], inbound: Inbound) -> dict[str, Any]:
                 "finish_reason": done.finish_reason or "stop",
             }
         ],
-        "usage": _usage(done),
+        "usage": token_usage(done),
     }
 
 
@@ -257,7 +248,7 @@ async def completion_sse(first: Any, rest: AsyncIterator[Any], inbound: Inbound)
                             "created": created,
                             "model": done.model,
                             "choices": [],
-                            "usage": _usage(done),
+                            "usage": token_usage(done),
                         }
                     )
                 yield DONE
