@@ -6,6 +6,7 @@ import pytest
 
 from gaia_services.chat.providers import ProviderError
 from gaia_services.chat.providers.openai_provider import _chunk
+from gaia_services.chat.providers.wording import UNREADABLE
 
 
 def test_data_lines_are_chunks_and_everything_else_is_skipped() -> None:
@@ -24,4 +25,4 @@ def test_an_error_event_raises_with_the_providers_message() -> None:
 def test_an_unreadable_event_is_a_provider_error_not_a_crash() -> None:
     with pytest.raises(ProviderError) as failed:
         _chunk("data: {not json")
-    assert failed.value.message == "The provider sent an unreadable stream event"
+    assert failed.value.message == UNREADABLE

@@ -17,6 +17,14 @@ from gaia_services.chat.providers.base import (
     connection_error,
     status_error,
 )
+from gaia_services.chat.providers.wording import (
+    CONNECTION_ERROR,
+    TIMED_OUT,
+    UNREADABLE,
+    http_error_text,
+    stream_error_text,
+    transport_text,
+)
 
 __all__ = ["AnthropicProvider"]
 
@@ -29,8 +37,11 @@ _STOP_REASONS = {
 
 
 def _error(exc: anthropic.APIError) -> ProviderError:
+    """The SDK's error as ours, worded from its fields (``wording``), never from ``str(exc)``."""
+    if isinstance(exc, anthropic.APITimeoutError):
+        return connection_error(TIMED_OUT)
     if isinstance(exc, anthropic.APIConnectionError):
-        return connection_error(exc.message)
+        return connection_error(CONNECTION_ERROR)
     if isinstance(exc, anthropic.APIStatusError):
         status = exc.status_code
         if status == 200:  # an error event inside the stream
@@ -38,12 +49,16 @@ def _error(exc: anthropic.APIError) -> ProviderError:
             kind = (body.get("error") or {}).get("type", "") if isinstance(body.get("error"), dict) else ""
             transient = kind in ("overloaded_error", "api_error", "rate_limit_error")
             return ProviderError(
-                exc.message, reason="api_error", transient=transient, code=14 if transient else 13
+                stream_error_text(exc.body, status),
+                reason="api_error",
+                transient=transient,
+                code=14 if transient else 13,
             )
+        message = http_error_text(exc.response)
         if status == 529:
-            return ProviderError(exc.message, reason="api_error", transient=True, code=14)
-        return status_error(exc.message, status)
-    return ProviderError(exc.message)
+            return ProviderError(message, reason="api_error", transient=True, code=14)
+        return status_error(message, status)
+    return ProviderError(UNREADABLE)
 
 
 class AnthropicProvider:
@@ -98,7 +113,7 @@ class AnthropicProvider:
         except anthropic.APIError as exc:
             raise _error(exc) from exc
         except httpx2.HTTPError as exc:
-            raise connection_error(str(exc) or type(exc).__name__) from exc
+            raise connection_error(transport_text(exc)) from exc
         prompt_tokens = completion_tokens = 0
         finish = "stop"
         try:
@@ -117,7 +132,7 @@ class AnthropicProvider:
         except anthropic.APIError as exc:
             raise _error(exc) from exc
         except httpx2.HTTPError as exc:  # not wrapped by the SDK while the stream is read (idle timeout)
-            raise connection_error(str(exc) or type(exc).__name__) from exc
+            raise connection_error(transport_text(exc)) from exc
         finally:
             await stream.close()
         yield StreamEnd(

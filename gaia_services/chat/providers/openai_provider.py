@@ -18,16 +18,26 @@ from gaia_services.chat.providers.base import (
     connection_error,
     status_error,
 )
+from gaia_services.chat.providers.wording import (
+    CONNECTION_ERROR,
+    TIMED_OUT,
+    UNREADABLE,
+    http_error_text,
+    transport_text,
+)
 
 __all__ = ["OpenAIProvider"]
 
 
 def _error(exc: openai.APIError) -> ProviderError:
+    """The SDK's error as ours, worded from its fields (``wording``), never from ``str(exc)``."""
+    if isinstance(exc, openai.APITimeoutError):
+        return connection_error(TIMED_OUT)
     if isinstance(exc, openai.APIConnectionError):
-        return connection_error(exc.message)
+        return connection_error(CONNECTION_ERROR)
     if isinstance(exc, openai.APIStatusError):
-        return status_error(exc.message, exc.status_code)
-    return ProviderError(exc.message)  # an error event inside the stream
+        return status_error(http_error_text(exc.response), exc.status_code)
+    return ProviderError(UNREADABLE)
 
 
 class OpenAIProvider:
@@ -106,7 +116,7 @@ class OpenAIProvider:
         except openai.APIError as exc:
             raise _error(exc) from exc
         except httpx2.HTTPError as exc:
-            raise connection_error(str(exc) or type(exc).__name__) from exc
+            raise connection_error(transport_text(exc)) from exc
         yield StreamEnd(
             finish_reason=finish, prompt_tokens=prompt_tokens, completion_tokens=completion_tokens or pieces
         )
@@ -123,7 +133,7 @@ def _chunk(line: str) -> dict[str, Any] | None:
     try:
         chunk = json.loads(data)
     except ValueError as exc:
-        raise ProviderError("The provider sent an unreadable stream event") from exc
+        raise ProviderError(UNREADABLE) from exc
     error = chunk.get("error") if isinstance(chunk, dict) else None
     if error:
         message = error.get("message") if isinstance(error, dict) else str(error)
