@@ -2,7 +2,7 @@
 
 Each error is built by the installed SDK itself, from a provider response like the fake provider's (and
 the reference's upstream's), then mapped by our provider; the expected text is cut from the recorded
-bytes, so an SDK that rewords ``str(error)`` (anthropic 2.17, openai 3.6x) changes nothing on the wire.
+bytes, so an SDK that rewords ``str(error)`` (anthropic 2.17, openai 3.63) changes nothing on the wire.
 """
 
 from __future__ import annotations

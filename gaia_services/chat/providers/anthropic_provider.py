@@ -9,6 +9,8 @@ import anthropic
 import httpx2
 
 from gaia_services.chat.providers.base import (
+    INTERNAL,
+    UNAVAILABLE,
     Prompt,
     ProviderError,
     ProviderEvent,
@@ -49,14 +51,14 @@ def _error(exc: anthropic.APIError) -> ProviderError:
             kind = (body.get("error") or {}).get("type", "") if isinstance(body.get("error"), dict) else ""
             transient = kind in ("overloaded_error", "api_error", "rate_limit_error")
             return ProviderError(
-                stream_error_text(exc.body, status),
+                stream_error_text(exc.body),
                 reason="api_error",
                 transient=transient,
-                code=14 if transient else 13,
+                code=UNAVAILABLE if transient else INTERNAL,
             )
         message = http_error_text(exc.response)
         if status == 529:
-            return ProviderError(message, reason="api_error", transient=True, code=14)
+            return ProviderError(message, reason="api_error", transient=True, code=UNAVAILABLE)
         return status_error(message, status)
     return ProviderError(UNREADABLE)
 

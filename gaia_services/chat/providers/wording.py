@@ -1,7 +1,7 @@
 """How a provider failure reads on the wire: the reference's words, rendered here from the error's fields.
 
 The reference embedded the provider SDK's ``str(error)`` in its legacy error bodies (FINDINGS §9), and
-SDK releases reword it (anthropic 2.17 and openai 3.6x did), so the text is never taken from the SDK:
+SDK releases reword it (anthropic 2.17 and openai 3.63 did), so the text is never taken from the SDK:
 only the status code and the provider's decoded body are, and the format is the one the reference sent.
 """
 
@@ -35,7 +35,7 @@ def http_error_text(response: httpx2.Response) -> str:
     try:
         text = response.text.strip()
     except httpx2.ResponseNotRead:
-        return f"Error code: {status}"
+        text = ""
     if not text:
         return f"Error code: {status}"
     try:
@@ -44,11 +44,11 @@ def http_error_text(response: httpx2.Response) -> str:
         return text
 
 
-def stream_error_text(body: object, status: int = 200) -> str:
-    """An error event inside a stream that opened with ``status``: the event's decoded body as a Python
-    repr with no ``Error code`` prefix: ``{'type': 'error', 'error': {'type': 'overloaded_error', ...}}``."""
+def stream_error_text(body: object) -> str:
+    """An error event inside a stream (which opened with 200): the event's decoded body as a Python repr
+    with no ``Error code`` prefix: ``{'type': 'error', 'error': {'type': 'overloaded_error', ...}}``."""
     if body is None or body == "":
-        return f"Error code: {status}"
+        return "Error code: 200"
     return body if isinstance(body, str) else f"{body}"
 
 
