@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from grpc import aio
 
 from compat_gateway.errors import (
+    LegacyError,
     StreamIdleTimeout,
     input_error_response,
     missing_credentials,
@@ -73,11 +74,38 @@ async def _end(call: Any, timeout_s: float) -> None:
                 pass
 
 
-async def _relay(route: Route, first: Any, call: Any, inbound: Inbound) -> AsyncGenerator[bytes]:
-    """Relay the stream as it arrives; when the client goes away, cancel the RPC (and so the provider)."""
+def _rendered(route: Route, first: Any, call: Any, inbound: Inbound) -> AsyncIterator[bytes]:
+    """The SSE bytes of a stream whose first message was read: the route's renderer over the rest."""
     assert route.sse is not None
+    return aiter(route.sse(first, _rest(call, inbound.shim.settings.stream_idle_timeout_s), inbound))
+
+
+async def _primed(chunks: AsyncIterator[bytes], call: Any, idle_timeout_s: float) -> AsyncIterator[bytes]:
+    """The chunks, their first one awaited now: a ``LegacyError`` raised before it is the HTTP answer."""
+    try:
+        with waiting_on_service():
+            head = await anext(chunks)
+    except StopAsyncIteration:
+        return chunks
+    except LegacyError:
+        await _end(call, idle_timeout_s)  # the service ends the call right after its refusal
+        call.cancel()  # a no-op once ended
+        raise
+    except BaseException:
+        call.cancel()  # the client went away meanwhile, or the renderer broke
+        raise
+
+    async def joined() -> AsyncIterator[bytes]:
+        yield head
+        async for chunk in chunks:
+            yield chunk
+
+    return joined()
+
+
+async def _relay(chunks: AsyncIterator[bytes], call: Any, inbound: Inbound) -> AsyncGenerator[bytes]:
+    """Relay the stream as it arrives; when the client goes away, cancel the RPC (and so the provider)."""
     idle = inbound.shim.settings.stream_idle_timeout_s
-    chunks = aiter(route.sse(first, _rest(call, idle), inbound))
     interval = _keepalive_interval(inbound)
     pending: asyncio.Future[bytes] | None = None
     relayed = False  # every chunk went out: the stream ended, not the client
@@ -138,9 +166,10 @@ async def _call(route: Route, inbound: Inbound) -> Response:
             return unavailable_response(route.service, route.errors)
     except aio.AioRpcError as exc:
         return rpc_error_response(exc, service=route.service, style=route.errors)
-    return StreamingResponse(
-        _relay(route, first, call, inbound), media_type=SSE_MEDIA_TYPE, headers=SSE_HEADERS
-    )
+    chunks = _rendered(route, first, call, inbound)
+    if route.primed:
+        chunks = await _primed(chunks, call, settings.stream_idle_timeout_s)
+    return StreamingResponse(_relay(chunks, call, inbound), media_type=SSE_MEDIA_TYPE, headers=SSE_HEADERS)
 
 
 async def handle(route: Route, request: Request) -> Response:

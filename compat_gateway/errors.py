@@ -277,12 +277,22 @@ async def _unhandled(request: Request, exc: Exception) -> JSONResponse:
 
 
 _SECRET_KEYS = frozenset(
-    {"password", "new_password", "old_password", "refresh_token", "token", "api_key", "_auth"}
+    {
+        "password",
+        "current_password",
+        "new_password",
+        "old_password",
+        "refresh_token",
+        "token",
+        "api_key",
+        "_auth",
+    }
 )
 
 
 def scrub(errors: Any) -> Any:
-    """422 items as FastAPI writes them, minus ``ctx``/``url``, with secrets removed from ``input``."""
+    """422 items as FastAPI writes them, minus ``ctx``/``url``, with secrets removed from ``input``: an item
+    about a secret field's value has a null ``input``, a missing field's has the body without secrets."""
 
     def clean(value: Any) -> Any:
         if isinstance(value, dict):
@@ -292,7 +302,8 @@ def scrub(errors: Any) -> Any:
     items = []
     for err in errors:
         item = {k: err[k] for k in ("type", "loc", "msg", "input") if k in err}
-        item["input"] = clean(item.get("input"))
+        secret = bool(item.get("loc")) and item["loc"][-1] in _SECRET_KEYS and item.get("type") != "missing"
+        item["input"] = None if secret else clean(item.get("input"))
         items.append(item)
     return items
 

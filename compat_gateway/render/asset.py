@@ -1,21 +1,28 @@
-"""Asset replies → the reference's ``AssetResponse`` and listing JSON, and downloads → the file itself."""
+"""Asset replies → the reference's ``AssetResponse`` and listing JSON, a generation's events → SSE, and
+downloads → the file itself."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
-import grpc
 from fastapi import Response
 from gaia.asset.v1 import asset_pb2
+from gaia.common.v1 import common_pb2
 from google.protobuf.json_format import MessageToDict
+from grpc import aio
 
-from compat_gateway.errors import HTTP_STATUS, LegacyError, wrap
+from compat_gateway.errors import HTTP_STATUS, LegacyError, status_code_of, wrap
 from compat_gateway.inbound import Inbound
+from compat_gateway.render.chat import stream_error_text
+from compat_gateway.render.sse import event
 
-__all__ = ["asset_response", "download", "generated", "listing", "one"]
+__all__ = ["asset_response", "download", "generated", "generation_sse", "listing", "one"]
 
-_CODES = {code.value[0]: code for code in grpc.StatusCode}
+_STAGE_PREFIX = "GENERATION_STAGE_"
+#: From this stage on the generation is accepted: a failure is an event of the stream, not an HTTP error.
+_ACCEPTED = asset_pb2.GENERATION_STAGE_BUDGET_CHECKED
 _SOURCES = {
     asset_pb2.ASSET_SOURCE_DATABASE: "database",
     asset_pb2.ASSET_SOURCE_MODIFIED: "hybrid",
@@ -80,17 +87,75 @@ def one(reply: asset_pb2.GetAssetResponse, inbound: Inbound) -> dict[str, Any]:
     return asset_response(reply.asset)
 
 
+def _status(failed: common_pb2.Failure) -> int:
+    """The HTTP status of a generation's failure (never a success, whatever its code says)."""
+    status = HTTP_STATUS.get(status_code_of(failed.code), 500)
+    return status if status >= 400 else 500
+
+
 def generated(events: list[asset_pb2.GenerateAssetResponse], inbound: Inbound) -> dict[str, Any]:
     """The stream's terminal event: the stored asset, or the failure with its status (wrapped)."""
-    for event in reversed(events):
-        kind = event.WhichOneof("event")
+    for message in reversed(events):
+        kind = message.WhichOneof("event")
         if kind == "done":
-            return asset_response(event.done.asset)
+            return asset_response(message.done.asset)
         if kind == "failed":
-            code = _CODES.get(event.failed.code)
-            status = HTTP_STATUS.get(code, 500) if code is not None else 500
-            raise LegacyError(status, wrap(event.failed.message))
+            raise LegacyError(_status(message.failed), wrap(message.failed.message))
     raise LegacyError(500, {"detail": "Internal server error"})
+
+
+def _generation_event(message: asset_pb2.GenerateAssetResponse) -> dict[str, Any]:
+    head = {"generation_id": message.generation_id}
+    kind = message.WhichOneof("event")
+    if kind == "done":
+        return {"type": "done", **head, "asset": asset_response(message.done.asset)}
+    if kind == "failed":
+        return {"type": "error", **head, "error": message.failed.message}
+    p = message.progress
+    return {
+        "type": "progress",
+        **head,
+        "stage": asset_pb2.GenerationStage.Name(p.stage).removeprefix(_STAGE_PREFIX).lower(),
+        "message": p.message,
+        "percent": p.percent,
+        "provider": p.provider,
+    }
+
+
+async def generation_sse(
+    first: asset_pb2.GenerateAssetResponse,
+    rest: AsyncIterator[asset_pb2.GenerateAssetResponse],
+    inbound: Inbound,
+) -> AsyncIterator[bytes]:
+    """A generation's events as legacy SSE, relayed as they arrive, ending in one ``done`` or ``error``.
+
+    Events before the generation is accepted (its budget checked) are held back, so that a refusal then
+    (the budget's 429, a bad request) raises ``LegacyError`` before the first chunk: the row is ``primed``,
+    and that is an ordinary HTTP error (``{"detail": <message>}``)."""
+    held: list[bytes] = []
+    accepted = False
+
+    async def messages() -> AsyncIterator[asset_pb2.GenerateAssetResponse]:
+        yield first
+        async for message in rest:
+            yield message
+
+    try:
+        async for message in messages():
+            kind = message.WhichOneof("event")
+            if kind == "failed" and not accepted:
+                raise LegacyError(_status(message.failed), {"detail": message.failed.message})
+            held.append(event(_generation_event(message)))
+            accepted = accepted or kind != "progress" or message.progress.stage >= _ACCEPTED
+            if accepted:
+                yield b"".join(held)
+                held.clear()
+            if kind != "progress":
+                return
+        error = "The generation ended without an asset"
+    except aio.AioRpcError as exc:
+        error = stream_error_text(exc, service="asset")
+    yield b"".join(held) + event({"type": "error", "generation_id": first.generation_id, "error": error})
 
 
 def download(chunks: list[asset_pb2.DownloadAssetResponse], inbound: Inbound) -> Response:

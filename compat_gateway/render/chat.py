@@ -67,10 +67,10 @@ def outcome(messages: Sequence[Any]) -> Outcome:
     return result
 
 
-def stream_error_text(exc: aio.AioRpcError) -> str:
+def stream_error_text(exc: aio.AioRpcError, *, service: str = "chat") -> str:
     """What a stream's error event says when the RPC itself broke mid-stream."""
     if exc.code() in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
-        return "Service chat unavailable"
+        return f"Service {service} unavailable"
     return "Internal server error"
 
 

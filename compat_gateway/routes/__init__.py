@@ -6,7 +6,18 @@ them into the one table, in the order the router matches them.
 
 from __future__ import annotations
 
-from compat_gateway.routes import asset, auth, catalogue, chat, conversations, local, personas, pricing, usage
+from compat_gateway.routes import (
+    account,
+    asset,
+    auth,
+    catalogue,
+    chat,
+    conversations,
+    local,
+    personas,
+    pricing,
+    usage,
+)
 from compat_gateway.routes.table import Route
 
 __all__ = ["ROUTES", "Route"]
@@ -14,6 +25,7 @@ __all__ = ["ROUTES", "Route"]
 ROUTES: tuple[Route, ...] = (
     *local.ROUTES,
     *auth.ROUTES,
+    *account.ROUTES,
     *chat.ROUTES,
     *conversations.ROUTES,
     *personas.ROUTES,

@@ -1,9 +1,11 @@
-"""Routes of the asset catalogue: ``/api/v1/assets*`` (generation, listing, one asset, its download).
+"""Routes of the asset catalogue: ``/api/v1/assets*`` (generation, as one answer or as a stream of its
+progress, listing, one asset, its download).
 
 The pricing and usage routes of the same service live in ``routes.pricing`` and ``routes.usage``."""
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
@@ -12,14 +14,14 @@ from gaia.asset.v1 import asset_pb2
 from gaia.common.v1 import common_pb2
 from pydantic import BaseModel, Field
 
-from compat_gateway.errors import LegacyError
+from compat_gateway.errors import ErrorStyle, LegacyError
 from compat_gateway.inbound import Inbound
 from compat_gateway.render import asset as render_asset
 from compat_gateway.routes.table import Route
 from compat_gateway.schemas import asset as schemas
 from gaia_services.runtime.probes import probe_grpc_channel
 
-__all__ = ["ROUTES", "empty_request"]
+__all__ = ["ROUTES"]
 
 
 class Category(StrEnum):
@@ -139,10 +141,19 @@ async def assets_test(inbound: Inbound) -> dict[str, Any]:
     }
 
 
-def empty_request(message: Any) -> Any:
-    """A build for an RPC whose request has no fields."""
-    return lambda inbound: message()
-
+_GENERATE = Route(
+    "POST",
+    "/api/v1/assets/generate",
+    "assets_generate",
+    service="asset",
+    rpc="GenerateAsset",
+    body=AssetRequest,
+    build=_generate,
+    streaming=True,
+    render=render_asset.generated,
+    response=schemas.AssetResponse,
+    summary="Generate an asset (waits for the end of the generation)",
+)
 
 ROUTES: tuple[Route, ...] = (
     # v1 assets (``test`` before ``{asset_id}``).
@@ -167,18 +178,18 @@ ROUTES: tuple[Route, ...] = (
         response=schemas.AssetList,
         summary="The caller's assets (paged, filtered, searched)",
     ),
-    Route(
-        "POST",
-        "/api/v1/assets/generate",
-        "assets_generate",
-        service="asset",
-        rpc="GenerateAsset",
-        body=AssetRequest,
-        build=_generate,
-        streaming=True,
-        render=render_asset.generated,
-        response=schemas.AssetResponse,
-        summary="Generate an asset (waits for the end of the generation)",
+    _GENERATE,
+    dataclasses.replace(
+        _GENERATE,
+        path="/api/v1/assets/generate/stream",
+        name="assets_generate_stream",
+        streaming=False,
+        render=None,
+        response=None,
+        sse=render_asset.generation_sse,
+        primed=True,  # a refusal before the generation is accepted (budget, input) is an HTTP error
+        errors=ErrorStyle.PLAIN,
+        summary="Generate an asset, its progress relayed as server-sent events (a new route)",
     ),
     Route(
         "GET",

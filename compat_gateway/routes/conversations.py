@@ -1,8 +1,12 @@
-"""Routes of the conversations area: December's ``/api/v1/conversations*`` and ``/api/v0.3/conversations``."""
+"""Routes of the conversations area: December's ``/api/v1/conversations*`` and ``/api/v0.3/conversations``,
+plus renaming (``PATCH /api/v1/conversations/{id}``, a new route)."""
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from gaia.chat.v1 import chat_pb2
+from pydantic import BaseModel, StringConstraints
 
 from compat_gateway.errors import ErrorStyle
 from compat_gateway.inbound import Inbound, InputError
@@ -41,6 +45,16 @@ def _list(inbound: Inbound) -> chat_pb2.ListConversationsRequest:
 
 def _get(inbound: Inbound) -> chat_pb2.GetConversationRequest:
     return chat_pb2.GetConversationRequest(conversation_id=inbound.path_params["conversation_id"])
+
+
+class _Rename(BaseModel):
+    title: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+
+
+def _rename(inbound: Inbound) -> chat_pb2.RenameConversationRequest:
+    return chat_pb2.RenameConversationRequest(
+        conversation_id=inbound.path_params["conversation_id"], title=inbound.body_model.title
+    )
 
 
 def _messages(inbound: Inbound) -> chat_pb2.ListMessagesRequest:
@@ -84,6 +98,17 @@ ROUTES: tuple[Route, ...] = (
         _get,
         render.conversation,
         summary="One conversation",
+        response=schemas.Conversation,
+    ),
+    _row(
+        "PATCH",
+        _V1 + "/{conversation_id}",
+        "v1_conversations_rename",
+        "RenameConversation",
+        _rename,
+        render.conversation,
+        body=_Rename,
+        summary="Rename a conversation",
         response=schemas.Conversation,
     ),
     _row(

@@ -11,7 +11,7 @@ from pydantic import BaseModel
 from compat_gateway.errors import ErrorStyle
 from compat_gateway.inbound import Inbound
 
-__all__ = ["Route", "SseRenderer", "rpc_rows"]
+__all__ = ["Route", "SseRenderer", "empty_request", "rpc_rows"]
 
 #: Turns the first stream message and the rest into SSE bytes.
 SseRenderer = Callable[[Any, AsyncIterator[Any], Inbound], AsyncIterator[bytes]]
@@ -26,7 +26,9 @@ class Route:
     it inside the shim, or ``service``/``rpc`` name the gRPC call: ``build`` turns the inbound request
     into the RPC's request message, and then
     - a unary RPC's reply goes through ``render`` to the legacy JSON;
-    - a server-streaming RPC with ``sse`` set is relayed as it arrives (``sse`` renders the events);
+    - a server-streaming RPC with ``sse`` set is relayed as it arrives (``sse`` renders the events); when
+      ``primed``, the renderer's first chunk is awaited before the response starts, so that a
+      ``LegacyError`` it raises before that chunk (a refusal the stream reported) is an ordinary HTTP error;
     - a server-streaming RPC without ``sse`` is read to its end and the list goes through ``render``.
     """
 
@@ -41,6 +43,7 @@ class Route:
     build: Callable[[Inbound], Any] | None = None
     render: Callable[[Any, Inbound], Any] | None = None
     sse: SseRenderer | None = None
+    primed: bool = False
     streaming: bool = False
     auth: bool = True
     errors: ErrorStyle = ErrorStyle.WRAPPED
@@ -81,3 +84,8 @@ def rpc_rows(service: str, **defaults: Any) -> Callable[..., Route]:
         )
 
     return row
+
+
+def empty_request(message: Any) -> Callable[[Inbound], Any]:
+    """A build for an RPC whose request has no fields."""
+    return lambda inbound: message()

@@ -8,8 +8,7 @@ from pydantic import BaseModel
 from compat_gateway.errors import LegacyError, wrap
 from compat_gateway.inbound import Inbound
 from compat_gateway.render import usage as render_usage
-from compat_gateway.routes.asset import empty_request
-from compat_gateway.routes.table import Route
+from compat_gateway.routes.table import Route, empty_request
 from compat_gateway.schemas import usage as schemas
 
 __all__ = ["ROUTES"]

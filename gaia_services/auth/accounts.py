@@ -9,9 +9,11 @@ from datetime import UTC, datetime, timedelta
 import asyncpg
 
 from gaia_services.auth.api_keys import generate_key, hash_key
-from gaia_services.runtime.errors import AlreadyExists, NotFound
+from gaia_services.runtime.errors import AlreadyExists, InvalidArgument, NotFound
 
 __all__ = ["Accounts", "ApiKeyInfo", "IssuedKey", "RevokedKey"]
+
+_MAX_KEY_NAME = 255  # api_keys.name is VARCHAR(255)
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +108,8 @@ class Accounts:
         raw: str | None = None,
     ) -> IssuedKey:
         """A new key (``raw`` given: that exact key, e.g. a documented seed); expiry in naive UTC."""
+        if len(name) > _MAX_KEY_NAME:
+            raise InvalidArgument(f"API key name must be at most {_MAX_KEY_NAME} characters long")
         raw = raw or generate_key(self._env)
         expires = (
             datetime.now(UTC).replace(tzinfo=None) + timedelta(days=expires_in_days)

@@ -34,10 +34,12 @@ from gaia_services.runtime.events import EventBus
 __all__ = ["AuthResult", "Identity", "IssuedSession", "Logout", "valid_email"]
 
 MIN_PASSWORD = 6
+MAX_NAME = 255  # users.name is VARCHAR(255)
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
 
 INVALID_EMAIL = "Please enter a valid email address"
 SHORT_PASSWORD = f"Password must be at least {MIN_PASSWORD} characters long"
+LONG_NAME = f"Name must be at most {MAX_NAME} characters long"
 REGISTERED = "This email is already registered"
 BAD_LOGIN = "Login failed: Invalid login credentials"
 UNCONFIRMED = "Login failed: Email not confirmed"
@@ -146,6 +148,8 @@ class Identity:
             raise InvalidArgument(INVALID_EMAIL)
         if len(password) < MIN_PASSWORD:
             raise InvalidArgument(SHORT_PASSWORD)
+        if len(name) > MAX_NAME:
+            raise InvalidArgument(LONG_NAME)
         hashed = await asyncio.to_thread(self._passwords.hash, password)
         try:
             user = await self._users.create(
@@ -262,6 +266,8 @@ class Identity:
         return await self._users.require(user_id)
 
     async def update_profile(self, user_id: str, *, name: str | None, metadata: dict[str, Any]) -> UserRecord:
+        if name is not None and len(name) > MAX_NAME:
+            raise InvalidArgument(LONG_NAME)
         return await self._users.update_profile(user_id, name=name, metadata=metadata)
 
     async def change_password(

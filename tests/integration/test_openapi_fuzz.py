@@ -15,7 +15,7 @@ import pytest
 from tests.support.mesh import DEV_API_KEY, Mesh
 
 # Operations whose every call starts real (slow) work; their validation paths are covered by contract tests.
-SLOW = ("/api/v1/assets/generate",)
+SLOW = ("/api/v1/assets/generate", "/api/v1/assets/generate/stream")
 CHECKS = "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance"
 
 

@@ -118,6 +118,19 @@ def test_legacy_input_errors_are_422_lists_without_secrets() -> None:
     }
 
 
+def test_an_input_error_about_a_secret_field_does_not_echo_it() -> None:
+    items = [
+        {
+            "type": "string_type",
+            "loc": ["body", "current_password"],
+            "msg": "Input should be a valid string",
+            "input": 123456,
+        }
+    ]
+    plain = input_error_response(items, ErrorStyle.PLAIN)
+    assert json.loads(plain.body) == {"detail": [{**items[0], "input": None}]}
+
+
 def test_missing_credentials_and_unavailable_by_style() -> None:
     legacy = missing_credentials(ErrorStyle.PLAIN)
     assert (legacy.status, legacy.body) == (
