@@ -203,7 +203,7 @@ async def _chat(view: View, conversation_id: str) -> Any:
         try:
             conversation, listing = await asyncio.gather(
                 view.call("GET", f"/api/v1/conversations/{conversation_id}"),
-                view.call("GET", f"/api/v1/conversations/{conversation_id}/messages"),
+                view.call("GET", f"/api/v0.3/conversations/{conversation_id}/messages"),
             )
         except ShimError as exc:
             if exc.status != 404:

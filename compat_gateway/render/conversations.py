@@ -16,6 +16,7 @@ __all__ = [
     "created_v03",
     "deleted",
     "message_list",
+    "v03_messages",
     "v03_list",
 ]
 
@@ -54,6 +55,14 @@ def conversation_list(reply: chat_pb2.ListConversationsResponse, inbound: Inboun
 
 def message_list(reply: chat_pb2.ListMessagesResponse, inbound: Inbound) -> dict[str, Any]:
     return {"messages": [_message(item) for item in reply.messages]}
+
+
+def v03_messages(reply: chat_pb2.ListMessagesResponse, inbound: Inbound) -> dict[str, Any]:
+    """v0.3's own listing: the December message shape plus ``cut`` (what the web UI marks as stopped)."""
+    return {
+        "conversation_id": inbound.path_params["conversation_id"],
+        "messages": [{**_message(item), "cut": item.cut} for item in reply.messages],
+    }
 
 
 def deleted(reply: chat_pb2.DeleteConversationResponse, inbound: Inbound) -> Response:

@@ -152,4 +152,14 @@ ROUTES: tuple[Route, ...] = (
         summary="Create a conversation (v0.3)",
         response=schemas.V03ConversationCreated,
     ),
+    _row(
+        "GET",
+        _V03 + "/{conversation_id}/messages",
+        "v03_conversations_messages",
+        "ListMessages",
+        _messages,
+        render.v03_messages,
+        summary="A conversation's messages, oldest first, each marked when it was cut short (v0.3)",
+        response=schemas.V03MessageList,
+    ),
 )

@@ -49,6 +49,17 @@ class MessageList(BaseModel):
     messages: list[Message]
 
 
+class V03Message(Message):
+    cut: bool = Field(description="true for a reply cut short (stopped by the client or a provider failure)")
+
+
+class V03MessageList(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    conversation_id: str
+    messages: list[V03Message]
+
+
 class V03Conversation(BaseModel):
     model_config = ConfigDict(extra="forbid")
 

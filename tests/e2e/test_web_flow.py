@@ -87,6 +87,9 @@ async def test_a_whole_session_in_the_browser(  # noqa: PLR0915 (one journey, st
     await expect(page).to_have_url(conversation_url)
     await expect(log.locator("article[data-role=user]")).to_have_count(2)
     await expect(log.locator("article[data-role=assistant]").first).to_contain_text("northern lights")
+    await expect(log.locator("article[data-role=assistant]").nth(1)).to_have_attribute("data-cut", "true")
+    await expect(log.locator("article[data-role=assistant]").nth(1)).to_contain_text("Stopped")
+    await expect(log.locator("article[data-role=assistant][data-cut]")).to_have_count(1)
 
     # Rename, search, delete.
     await page.get_by_text("Rename").click()
