@@ -16,8 +16,8 @@ __all__ = [
     "created_v03",
     "deleted",
     "message_list",
-    "v03_messages",
     "v03_list",
+    "v03_messages",
 ]
 
 _ROLE_PREFIX = "MESSAGE_ROLE_"
