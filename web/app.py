@@ -25,7 +25,7 @@ from gaia_services.runtime.logs import configure_logging
 from gaia_services.settings import Environment, Settings
 from web import accounts, assets, chat, csrf, keys, personas, usage
 from web.layout import error_page
-from web.session import SessionEnded, credentials, signed_in
+from web.session import ENDED_NOTICE, SessionEnded, credentials, signed_in
 from web.shim_client import ShimClient, ShimError, ShimUnreachable
 from web.view import Page, View
 
@@ -101,7 +101,7 @@ def _endpoint(row: Page, now: Callable[[], float]) -> Callable[[Request], Any]:
             return _to_login(request, exc.notice)
         except ShimError as exc:
             if exc.credentials_refused and signed_in(request.session):
-                return _to_login(request, "Your session has ended. Please sign in again.")
+                return _to_login(request, ENDED_NOTICE)
             return _failed(view, exc.status, "Something went wrong", exc.detail)
         except ShimUnreachable:
             shim = app.state.shim_url

@@ -35,21 +35,23 @@ def _keep(session: Session, tokens: dict[str, Any]) -> None:
     session["expires_at"] = int(tokens["expires_at"])
 
 
-def sign_in(session: Session, auth_response: dict[str, Any]) -> None:
-    """Start a session from an AuthResponse with a ``session`` (the CSRF token is kept)."""
+def _restart(session: Session) -> None:
+    """Forget the previous sign-in but keep the CSRF token, so the page's open forms stay valid."""
     csrf = session.get("csrf")
     session.clear()
     if csrf:
         session["csrf"] = csrf
+
+
+def sign_in(session: Session, auth_response: dict[str, Any]) -> None:
+    """Start a session from an AuthResponse with a ``session``."""
+    _restart(session)
     _keep(session, auth_response["session"])
     session["email"] = auth_response["user"]["email"]
 
 
 def sign_in_with_key(session: Session, api_key: str, email: str) -> None:
-    csrf = session.get("csrf")
-    session.clear()
-    if csrf:
-        session["csrf"] = csrf
+    _restart(session)
     session.update({"api_key": api_key, "email": email})
 
 

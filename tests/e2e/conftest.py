@@ -19,7 +19,6 @@ from __future__ import annotations
 import asyncio
 import os
 import re
-import tempfile
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -41,7 +40,8 @@ from playwright.async_api import (
 
 from tests.support.fake_assets import FakeAssetProviders
 from tests.support.fake_llm import FakeLLM
-from tests.support.infra import Infra, open_infra
+from tests.support.fixtures import fake_assets, fake_llm, infra  # noqa: F401 (shared fixtures)
+from tests.support.infra import Infra
 from tests.support.mesh import Mesh, run_mesh
 
 __all__ = ["CHROMIUM", "SCREENSHOTS", "NetworkGuard", "confirmation_link", "screenshot"]
@@ -80,33 +80,11 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 # ----- the mesh -----
 @pytest.fixture(scope="session")
-async def infra() -> AsyncIterator[Infra]:
-    # Not under pytest's basetemp (see tests/integration/conftest.py: the embedded PostgreSQL runs as another
-    # account, and another pytest session re-locks /tmp/pytest-of-root).
-    with tempfile.TemporaryDirectory(prefix="gaia-test-e2e-infra-") as folder:
-        async with open_infra(Path(folder)) as value:
-            yield value
-
-
-@pytest.fixture(scope="session")
-async def fake_llm() -> AsyncIterator[FakeLLM]:
-    fake = FakeLLM()
-    await fake.start()
-    yield fake
-    await fake.stop()
-
-
-@pytest.fixture(scope="session")
-async def fake_assets() -> AsyncIterator[FakeAssetProviders]:
-    fake = FakeAssetProviders()
-    await fake.start()
-    yield fake
-    await fake.stop()
-
-
-@pytest.fixture(scope="session")
 async def mesh(
-    infra: Infra, fake_llm: FakeLLM, fake_assets: FakeAssetProviders, tmp_path_factory: pytest.TempPathFactory
+    infra: Infra,  # noqa: F811 (the shared fixtures imported above, requested by name)
+    fake_llm: FakeLLM,  # noqa: F811
+    fake_assets: FakeAssetProviders,  # noqa: F811
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> AsyncIterator[Mesh]:
     """One real mesh for the browser tests: providers on the local fakes, registration confirmed by mail."""
     env = {**fake_llm.env(), **fake_assets.env(), **E2E_ENV}

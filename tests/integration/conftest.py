@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -11,7 +10,8 @@ import pytest
 
 from tests.support.fake_assets import FakeAssetProviders
 from tests.support.fake_llm import FakeLLM
-from tests.support.infra import Infra, open_infra
+from tests.support.fixtures import fake_assets, fake_llm, infra  # noqa: F401 (shared fixtures)
+from tests.support.infra import Infra
 from tests.support.mesh import Mesh, run_mesh
 
 
@@ -22,33 +22,11 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 @pytest.fixture(scope="session")
-async def infra() -> AsyncIterator[Infra]:
-    # Not under pytest's basetemp: as root the embedded PostgreSQL runs as another account, and any other
-    # pytest session started meanwhile re-locks /tmp/pytest-of-root to 0700 (seen: PANIC on pg_control).
-    with tempfile.TemporaryDirectory(prefix="gaia-test-infra-") as folder:
-        async with open_infra(Path(folder)) as value:
-            yield value
-
-
-@pytest.fixture(scope="session")
-async def fake_llm() -> AsyncIterator[FakeLLM]:
-    fake = FakeLLM()
-    await fake.start()
-    yield fake
-    await fake.stop()
-
-
-@pytest.fixture(scope="session")
-async def fake_assets() -> AsyncIterator[FakeAssetProviders]:
-    fake = FakeAssetProviders()
-    await fake.start()
-    yield fake
-    await fake.stop()
-
-
-@pytest.fixture(scope="session")
 async def mesh(
-    infra: Infra, fake_llm: FakeLLM, fake_assets: FakeAssetProviders, tmp_path_factory: pytest.TempPathFactory
+    infra: Infra,  # noqa: F811 (the shared fixtures imported above, requested by name)
+    fake_llm: FakeLLM,  # noqa: F811
+    fake_assets: FakeAssetProviders,  # noqa: F811
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> AsyncIterator[Mesh]:
     """One real mesh for the session, its providers pointed at the local fakes."""
     env = {**fake_llm.env(), **fake_assets.env()}
