@@ -23,8 +23,7 @@ from fastapi.responses import JSONResponse
 from grpc import aio
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from gaia_services.runtime.errors import ERROR_MARKER_KEY, trailing_of
-from gaia_services.runtime.interceptors import NOT_AUTHENTICATED
+from gaia_services.runtime.wire import ERROR_MARKER_KEY, NOT_AUTHENTICATED, trailing_of
 
 __all__ = [
     "HTTP_STATUS",

@@ -26,8 +26,8 @@ from gaia_services.auth.cache import CachedIdentity, CredentialCache
 from gaia_services.auth.limits import SlidingWindow
 from gaia_services.auth.tokens import TokenError, TokenSigner
 from gaia_services.runtime.errors import CredentialsForbidden, CredentialsRejected, RateLimited
-from gaia_services.runtime.interceptors import NOT_AUTHENTICATED
 from gaia_services.runtime.principal import AuthType, Credentials, Principal
+from gaia_services.runtime.wire import NOT_AUTHENTICATED
 
 __all__ = ["BAD_CREDENTIALS", "LocalAuthenticator", "SessionStatus"]
 

@@ -12,8 +12,8 @@ from gaia_services.auth.identity import MIN_PASSWORD, SHORT_PASSWORD, valid_emai
 from gaia_services.auth.wiring import AuthParts
 from gaia_services.runtime.calls import current_call
 from gaia_services.runtime.errors import AlreadyExists, CredentialsRejected, Forbidden, InvalidArgument
-from gaia_services.runtime.interceptors import NOT_AUTHENTICATED
 from gaia_services.runtime.principal import Principal
+from gaia_services.runtime.wire import NOT_AUTHENTICATED
 
 __all__ = ["AccountRpcs"]
 

@@ -11,9 +11,11 @@ import uuid
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 
+from gaia_services.runtime.errors import CredentialsRejected
 from gaia_services.runtime.principal import Credentials, Principal
+from gaia_services.runtime.wire import NOT_AUTHENTICATED
 
-__all__ = ["CallState", "current_call", "new_request_id"]
+__all__ = ["CallState", "caller", "current_call", "new_request_id"]
 
 
 def new_request_id() -> str:
@@ -33,3 +35,12 @@ class CallState:
 
 
 current_call: ContextVar[CallState | None] = ContextVar("gaia_current_call", default=None)
+
+
+def caller() -> Principal:
+    """The authenticated caller of the RPC being served; ``CredentialsRejected`` when there is none (a
+    public method, or code run outside a call)."""
+    state = current_call.get()
+    if state is None or state.principal is None:
+        raise CredentialsRejected(NOT_AUTHENTICATED)
+    return state.principal

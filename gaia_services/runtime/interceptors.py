@@ -17,12 +17,12 @@ import grpc
 from grpc import aio
 
 from gaia_services.runtime.calls import CallState, current_call, new_request_id
-from gaia_services.runtime.errors import ERROR_MARKER_KEY, CredentialsRejected, DomainError, grpc_code_for
+from gaia_services.runtime.errors import CredentialsRejected, DomainError, grpc_code_for
 from gaia_services.runtime.principal import Credentials, Principal
+from gaia_services.runtime.wire import ERROR_MARKER_KEY, NOT_AUTHENTICATED, RETRY_AFTER_KEY
 
-__all__ = ["NOT_AUTHENTICATED", "Authenticator", "ServerCallInterceptor", "is_public_method"]
+__all__ = ["Authenticator", "ServerCallInterceptor", "is_public_method"]
 
-NOT_AUTHENTICATED = "Not authenticated. Provide a valid JWT or API Key."
 _PUBLIC_PREFIXES = ("/grpc.health.v1.Health/", "/grpc.reflection.")
 
 _log = logging.getLogger("gaia.rpc")
@@ -146,7 +146,7 @@ async def _abort_for(exc: BaseException, context: aio.ServicerContext) -> None:
     if isinstance(exc, DomainError):
         trailing = [(ERROR_MARKER_KEY, exc.marker)]
         if exc.retry_after_s is not None:
-            trailing.append(("retry-after", str(exc.retry_after_s)))
+            trailing.append((RETRY_AFTER_KEY, str(exc.retry_after_s)))
         context.set_trailing_metadata(tuple(trailing))
         await context.abort(grpc_code_for(exc), exc.message)
     if isinstance(exc, Exception) and not isinstance(exc, aio.AbortError):

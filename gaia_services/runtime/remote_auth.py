@@ -8,14 +8,13 @@ from gaia.common.v1 import common_pb2
 from grpc import aio
 
 from gaia_services.runtime.errors import (
-    ERROR_MARKER_KEY,
     CredentialsForbidden,
     CredentialsRejected,
     PeerUnavailable,
     RateLimited,
-    trailing_of,
 )
 from gaia_services.runtime.principal import AuthType, Credentials, Principal
+from gaia_services.runtime.wire import ERROR_MARKER_KEY, RETRY_AFTER_KEY, Marker, trailing_of
 
 __all__ = ["RemoteAuthenticator"]
 
@@ -39,9 +38,9 @@ class RemoteAuthenticator:
             trailing = trailing_of(exc)
             if (
                 exc.code() is grpc.StatusCode.RESOURCE_EXHAUSTED
-                and trailing.get(ERROR_MARKER_KEY) == "ratelimit"
+                and trailing.get(ERROR_MARKER_KEY) == Marker.RATE_LIMIT
             ):
-                retry = trailing.get("retry-after")
+                retry = trailing.get(RETRY_AFTER_KEY)
                 raise RateLimited(exc.details() or "", retry_after_s=int(retry) if retry else None) from exc
             raise PeerUnavailable("Service auth unavailable") from exc
         p = reply.principal

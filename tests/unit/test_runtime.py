@@ -14,10 +14,11 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from gaia_services.runtime.calls import current_call
 from gaia_services.runtime.channels import open_channel
-from gaia_services.runtime.errors import CredentialsForbidden, NotFound, RateLimited, trailing_of
+from gaia_services.runtime.errors import CredentialsForbidden, NotFound, RateLimited
 from gaia_services.runtime.principal import AuthType, Credentials, Principal
 from gaia_services.runtime.resources import Resources
 from gaia_services.runtime.server import RunningService, ServiceSpec, start_service
+from gaia_services.runtime.wire import trailing_of
 from gaia_services.settings import Settings
 
 GOOD_KEY = "good-key"
