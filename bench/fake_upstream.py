@@ -1,6 +1,10 @@
 """A lean OpenAI-compatible upstream for benchmarks: N tokens per answer, an optional delay per token.
 
 Run as ``python -m bench.fake_upstream --port P --tokens 20 --token-delay-ms 0``.
+
+Deliberately not the tests' ``tests/support/fake_llm.FakeLLM``: that fake echoes the prompt (so the answer's
+length follows the request, not ``--tokens``), records every request (unbounded over a soak) and checks the
+connection before each token; here the fake is the benchmark's floor, so it does as little as possible.
 """
 
 from __future__ import annotations

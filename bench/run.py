@@ -16,7 +16,6 @@ import contextlib
 import dataclasses
 import json
 import os
-import signal
 import sys
 import tempfile
 import time
@@ -29,6 +28,7 @@ import psutil
 
 from bench.load import Result, run_load
 from gaia_services.embedded import free_port
+from gaia_services.processes import spawn, terminate
 
 __all__ = ["main"]
 
@@ -61,22 +61,11 @@ async def _wait_http(url: str, timeout: float, *, healthy: bool = False) -> None
 
 @contextlib.asynccontextmanager
 async def _process(argv: list[str], env: dict[str, str]) -> AsyncIterator[asyncio.subprocess.Process]:
-    process = await asyncio.create_subprocess_exec(
-        *argv,
-        env=env,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.DEVNULL,
-        start_new_session=True,
-    )
+    process = await spawn(argv, env=env, output=asyncio.subprocess.DEVNULL)
     try:
         yield process
     finally:
-        if process.returncode is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                await asyncio.wait_for(process.wait(), 15)
-            except TimeoutError:
-                os.killpg(process.pid, signal.SIGKILL)
+        await terminate(process, timeout=15)
 
 
 class RssSampler:

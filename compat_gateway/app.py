@@ -14,7 +14,7 @@ from compat_gateway.docs import install_docs
 from compat_gateway.errors import install_error_handlers
 from compat_gateway.middleware import ShimMetrics, ShimMiddleware
 from compat_gateway.openapi import build_openapi
-from compat_gateway.routes import ROUTES
+from compat_gateway.routes import ROUTES, check
 from compat_gateway.shim import open_shim
 from gaia_services.runtime.logs import configure_logging
 from gaia_services.settings import Settings
@@ -23,6 +23,8 @@ __all__ = ["build_app", "create_app"]
 
 
 def build_app(settings: Settings) -> FastAPI:
+    check(ROUTES)  # a row whose kind does not match its RPC's fails here, at start-up
+
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with open_shim(settings) as shim:

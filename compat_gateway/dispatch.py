@@ -21,7 +21,7 @@ from compat_gateway.errors import (
     unavailable_response,
 )
 from compat_gateway.inbound import Inbound, InputError
-from compat_gateway.routes.table import Route
+from compat_gateway.routes.table import Choice, Collected, Local, Relayed, Route, RpcRow, Unary
 from compat_gateway.timing import waiting_on_service
 
 __all__ = ["SSE_HEADERS", "endpoint_for"]
@@ -74,9 +74,8 @@ async def _end(call: Any, timeout_s: float) -> None:
                 pass
 
 
-def _rendered(route: Route, first: Any, call: Any, inbound: Inbound) -> AsyncIterator[bytes]:
+def _rendered(route: Relayed, first: Any, call: Any, inbound: Inbound) -> AsyncIterator[bytes]:
     """The SSE bytes of a stream whose first message was read: the route's renderer over the rest."""
-    assert route.sse is not None
     return aiter(route.sse(first, _rest(call, inbound.shim.settings.stream_idle_timeout_s), inbound))
 
 
@@ -138,38 +137,65 @@ async def _relay(chunks: AsyncIterator[bytes], call: Any, inbound: Inbound) -> A
         call.cancel()  # the client went away (or the stream did not end in time); a no-op once ended
 
 
-async def _call(route: Route, inbound: Inbound) -> Response:
-    assert route.service and route.build, f"route {route.name} is incomplete"
+async def _message(route: RpcRow, inbound: Inbound) -> Any:
     built = route.build(inbound)
-    message = await built if inspect.isawaitable(built) else built
-    rpc = getattr(inbound.shim.stubs[route.service], route.rpc)
+    return await built if inspect.isawaitable(built) else built
+
+
+def _timeout(route: Unary | Collected, inbound: Inbound) -> float:
     settings = inbound.shim.settings
-    timeout = settings.long_request_timeout_s if route.deadline == "long" else settings.request_timeout_s
+    return settings.long_request_timeout_s if route.deadline == "long" else settings.request_timeout_s
+
+
+async def _unary(route: Unary, inbound: Inbound) -> Response:
+    message = await _message(route, inbound)
+    rpc = getattr(inbound.shim.stubs[route.rpc.service], route.rpc.name)
+    with waiting_on_service():
+        reply = await rpc(message, metadata=inbound.metadata(), timeout=_timeout(route, inbound))
+    return _as_response(route.render(reply, inbound), route)
+
+
+async def _collected(route: Collected, inbound: Inbound) -> Response:
+    message = await _message(route, inbound)
+    rpc = getattr(inbound.shim.stubs[route.rpc.service], route.rpc.name)
+    call = rpc(message, metadata=inbound.metadata(), timeout=_timeout(route, inbound))
+    with waiting_on_service():
+        messages = [m async for m in _rest(call)]
+    return _as_response(route.render(messages, inbound), route)
+
+
+async def _relayed(route: Relayed, inbound: Inbound) -> Response:
+    message = await _message(route, inbound)
+    rpc = getattr(inbound.shim.stubs[route.rpc.service], route.rpc.name)
+    idle = inbound.shim.settings.stream_idle_timeout_s
+    call = rpc(message, metadata=inbound.metadata())
     try:
-        if not (route.sse or route.streaming):
-            with waiting_on_service():
-                reply = await rpc(message, metadata=inbound.metadata(), timeout=timeout)
-            assert route.render is not None
-            return _as_response(route.render(reply, inbound), route)
-        if route.sse is None:
-            call = rpc(message, metadata=inbound.metadata(), timeout=timeout)
-            with waiting_on_service():
-                messages = [m async for m in _rest(call)]
-            assert route.render is not None
-            return _as_response(route.render(messages, inbound), route)
-        call = rpc(message, metadata=inbound.metadata())
-        try:
-            with waiting_on_service():
-                first = await asyncio.wait_for(call.read(), settings.stream_idle_timeout_s)
-        except TimeoutError:
-            call.cancel()
-            return unavailable_response(route.service, route.errors)
-    except aio.AioRpcError as exc:
-        return rpc_error_response(exc, service=route.service, style=route.errors)
+        with waiting_on_service():
+            first = await asyncio.wait_for(call.read(), idle)
+    except TimeoutError:
+        call.cancel()
+        return unavailable_response(route.rpc.service, route.errors)
     chunks = _rendered(route, first, call, inbound)
     if route.primed:
-        chunks = await _primed(chunks, call, settings.stream_idle_timeout_s)
+        chunks = await _primed(chunks, call, idle)
     return StreamingResponse(_relay(chunks, call, inbound), media_type=SSE_MEDIA_TYPE, headers=SSE_HEADERS)
+
+
+async def _answer(route: Route, inbound: Inbound) -> Response:
+    """The answer of the row that serves this request."""
+    if isinstance(route, Choice):
+        route = route.pick(inbound)
+    if isinstance(route, Local):
+        return _as_response(await route.answer(inbound), route)
+    assert not isinstance(route, Choice), f"{route.name}: a Choice's rows are never Choices"
+    try:
+        if isinstance(route, Unary):
+            return await _unary(route, inbound)
+        if isinstance(route, Collected):
+            return await _collected(route, inbound)
+        return await _relayed(route, inbound)
+    except aio.AioRpcError as exc:
+        return rpc_error_response(exc, service=route.rpc.service, style=route.errors)
 
 
 async def handle(route: Route, request: Request) -> Response:
@@ -178,12 +204,7 @@ async def handle(route: Route, request: Request) -> Response:
         raise missing_credentials(route.errors)
     try:
         await inbound.validate(route.body, route.query)
-        while route.variant is not None:
-            route = route.variant(inbound)
-        if route.local is not None:
-            response = _as_response(await route.local(inbound), route)
-        else:
-            response = await _call(route, inbound)
+        response = await _answer(route, inbound)
     except InputError as exc:
         response = input_error_response(exc.items, route.errors)
     response.headers["x-request-id"] = inbound.request_id

@@ -23,7 +23,14 @@ from fastapi.responses import JSONResponse
 from grpc import aio
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from gaia_services.runtime.wire import ERROR_MARKER_KEY, NOT_AUTHENTICATED, trailing_of
+from gaia_services.runtime.wire import (
+    ERROR_MARKER_KEY,
+    NOT_AUTHENTICATED,
+    RETRY_AFTER_KEY,
+    Marker,
+    status_of,
+    trailing_of,
+)
 
 __all__ = [
     "HTTP_STATUS",
@@ -31,6 +38,7 @@ __all__ = [
     "LegacyError",
     "StreamIdleTimeout",
     "compact",
+    "failure_status",
     "input_error_response",
     "install_error_handlers",
     "missing_credentials",
@@ -40,7 +48,6 @@ __all__ = [
     "rpc_error_response",
     "scrub",
     "service_unavailable",
-    "status_code_of",
     "unavailable_response",
     "wrap",
 ]
@@ -137,15 +144,16 @@ _OPENAI: dict[grpc.StatusCode, _OpenAIRow] = {
     grpc.StatusCode.UNAVAILABLE: _OPENAI_DOWN,
     grpc.StatusCode.DEADLINE_EXCEEDED: _OPENAI_DOWN,
 }
-_BY_NUMBER: dict[int, grpc.StatusCode] = {code.value[0]: code for code in grpc.StatusCode}
 _MISSING_CREDENTIALS = "Missing credentials: provide a Bearer token or an API key."
 _UNPARSABLE = "We could not parse the JSON body of your request."
 _NOT_AN_OBJECT = "The request body must be a JSON object."
 
 
-def status_code_of(number: int) -> grpc.StatusCode:
-    """The gRPC status of a number (``gaia.common.v1.Failure.code``); an unknown number is INTERNAL."""
-    return _BY_NUMBER.get(number, grpc.StatusCode.INTERNAL)
+def failure_status(failed: Any) -> int:
+    """The HTTP status of a stream's terminal ``gaia.common.v1.Failure`` (never a success, whatever its
+    code says), by the same table as RPC errors."""
+    status = HTTP_STATUS.get(status_of(failed.code), 500)
+    return status if status >= 400 else 500
 
 
 def openai_error(
@@ -161,7 +169,7 @@ def openai_error(
 
 def openai_failure(failed: Any) -> tuple[int, dict[str, Any]]:
     """The OpenAI error of a stream's ``failed`` event (``gaia.common.v1.Failure``: code + message)."""
-    return openai_error(status_code_of(failed.code), failed.message, domain=True)
+    return openai_error(status_of(failed.code), failed.message, domain=True)
 
 
 def openai_stream_error(exc: aio.AioRpcError, *, service: str = "chat") -> dict[str, Any]:
@@ -235,7 +243,7 @@ def rpc_error_response(exc: aio.AioRpcError, *, service: str, style: ErrorStyle)
     """The answer to a failed RPC, by the tables above and the service's error marker."""
     trailing = trailing_of(exc)
     marker = trailing.get(ERROR_MARKER_KEY)
-    headers = {"Retry-After": str(trailing["retry-after"])} if "retry-after" in trailing else None
+    headers = {"Retry-After": trailing[RETRY_AFTER_KEY]} if RETRY_AFTER_KEY in trailing else None
     if style is ErrorStyle.OPENAI:
         status, error = openai_error(
             exc.code(), exc.details() or "", domain=marker is not None, service=service
@@ -248,9 +256,9 @@ def rpc_error_response(exc: aio.AioRpcError, *, service: str, style: ErrorStyle)
         return JSONResponse({"detail": "Internal server error"}, status_code=500)
     status = HTTP_STATUS.get(exc.code(), 500)
     message = exc.details() or ""
-    if marker == "ratelimit":
+    if marker == Marker.RATE_LIMIT:
         return JSONResponse({"error": message}, status_code=429, headers=headers)
-    if marker in ("auth", "peer"):
+    if marker in (Marker.AUTH, Marker.PEER):
         return JSONResponse({"detail": message}, status_code=status, headers=headers)
     return JSONResponse(_detail(style, message), status_code=status, headers=headers)
 

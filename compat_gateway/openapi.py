@@ -10,7 +10,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from compat_gateway.errors import ErrorStyle
-from compat_gateway.routes.table import Route
+from compat_gateway.routes.table import Choice, Local, Relayed, Route
 
 __all__ = ["build_openapi"]
 
@@ -68,6 +68,11 @@ def _query_parameters(model: type[BaseModel]) -> list[dict[str, Any]]:
     ]
 
 
+def _service(route: Route) -> str | None:
+    """The service a row calls; None for the shim's own rows and for a ``Choice`` (its rows call one)."""
+    return None if isinstance(route, Local | Choice) else route.rpc.service
+
+
 def _legacy_errors(route: Route) -> dict[str, Any]:
     responses: dict[str, Any] = {}
     detail = _json(_DETAIL)
@@ -77,8 +82,9 @@ def _legacy_errors(route: Route) -> dict[str, Any]:
         responses["429"] = {"description": "Rate limited (Retry-After)", **_json(_ERROR)}
     if route.body is not None or route.query is not None or route.method in ("POST", "PUT"):
         responses["422"] = {"description": "Malformed input (FastAPI's item list)", **detail}
-    if route.service is not None or route.variant is not None:  # a variant row calls its variants' service
-        down = f"Service {route.service} unavailable" if route.service else "A service unavailable"
+    service = _service(route)
+    if service is not None or isinstance(route, Choice):
+        down = f"Service {service} unavailable" if service else "A service unavailable"
         responses["503"] = {"description": down, **detail}
         responses["default"] = {"description": "A service error with the legacy envelope", **detail}
     return responses
@@ -97,9 +103,9 @@ def _operation(route: Route, components: dict[str, Any]) -> dict[str, Any]:
     if route.query is not None:
         parameters.extend(_query_parameters(route.query))
     ok: dict[str, Any] = {"description": "Successful response"}
-    if route.sse is not None:
+    if isinstance(route, Relayed):
         ok["content"] = {"text/event-stream": {"schema": {}}}
-    elif route.variant is not None:  # the request picks the answer's format: JSON, or SSE when it streams
+    elif isinstance(route, Choice):  # the request picks the answer's format: JSON, or SSE when it streams
         ok.update(_json(_model_schema(route.response, components) if route.response else {}))
         ok["content"]["text/event-stream"] = {"schema": {}}
     elif route.status_code == 204:
@@ -115,11 +121,11 @@ def _operation(route: Route, components: dict[str, Any]) -> dict[str, Any]:
     operation: dict[str, Any] = {
         "operationId": route.name,
         "summary": route.summary or route.name.replace("_", " "),
-        "tags": [route.service or "gateway"],
+        "tags": [_service(route) or "gateway"],
         "parameters": parameters,
         "responses": responses,
     }
-    if route.errors is ErrorStyle.WRAPPED and route.service is not None:
+    if route.errors is ErrorStyle.WRAPPED and _service(route) is not None:
         operation["description"] = _WRAPPED_NOTE
     if route.body is not None:
         operation["requestBody"] = {"required": True, **_json(_model_schema(route.body, components))}

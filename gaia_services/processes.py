@@ -1,5 +1,5 @@
-"""Child processes of the supervisor: spawned with their own session, tied to the parent's life,
-their output prefixed with their name, stopped with SIGTERM then SIGKILL."""
+"""Child processes of the supervisor (and of the benchmark): spawned with their own session, tied to the
+parent's life, their output prefixed with their name, stopped with SIGTERM then SIGKILL."""
 
 from __future__ import annotations
 
@@ -22,12 +22,16 @@ def die_with_parent() -> None:
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
-async def spawn(argv: Sequence[str], *, env: Mapping[str, str]) -> asyncio.subprocess.Process:
+async def spawn(
+    argv: Sequence[str], *, env: Mapping[str, str], output: int = asyncio.subprocess.PIPE
+) -> asyncio.subprocess.Process:
+    """Start ``argv`` in its own session, tied to our life; its stdout and stderr go to ``output``
+    (a pipe to read, e.g. with ``pump_lines``, or ``asyncio.subprocess.DEVNULL``)."""
     return await asyncio.create_subprocess_exec(
         *argv,
         env=dict(env),
         stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE,
+        stdout=output,
         stderr=asyncio.subprocess.STDOUT,
         start_new_session=True,
         preexec_fn=die_with_parent,

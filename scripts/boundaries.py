@@ -4,7 +4,8 @@
   talk over gRPC.
 - Inside a service, only ``service*.py`` and ``convert*.py`` modules touch generated protobuf code
   (``gaia.*``): domain modules see plain data.
-- The shim and the web UI hold no business logic: they never import service packages or the database.
+- The shim and the web UI hold no business logic: they never import service packages, the database or
+  the server side of the runtime, directly or through any module of the project they import.
 - The web UI never imports the shim either: it is an HTTP client like any other.
 """
 
@@ -25,7 +26,8 @@ def imports(path: Path) -> list[str]:
         if isinstance(node, ast.Import):
             names.extend(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            names.append(node.module)
+            names.append(node.module)  # and each name, which may be a submodule (from a.b import c)
+            names.extend(f"{node.module}.{alias.name}" for alias in node.names)
     return names
 
 
@@ -49,6 +51,8 @@ def violations() -> list[str]:
                 "gaia_services.chat",
                 "gaia_services.asset",
                 "gaia_services.db",
+                "gaia_services.runtime.server",
+                "gaia_services.runtime.interceptors",
                 "asyncpg",
             ),
         ),
@@ -59,6 +63,8 @@ def violations() -> list[str]:
                 "gaia_services.chat",
                 "gaia_services.asset",
                 "gaia_services.db",
+                "gaia_services.runtime.server",
+                "gaia_services.runtime.interceptors",
                 "compat_gateway",
                 "asyncpg",
                 "gaia.",
@@ -66,10 +72,39 @@ def violations() -> list[str]:
         ),
     ):
         for path in sorted(ROOT.glob(f"{package}/**/*.py")):
-            for name in imports(path):
+            for name, via in reachable(path):
                 if name.startswith(banned):
-                    found.append(f"{path.relative_to(ROOT)}: imports {name}")
+                    chain = "" if not via else " (via " + " -> ".join(via) + ")"
+                    found.append(f"{path.relative_to(ROOT)}: imports {name}{chain}")
     return found
+
+
+def _module_path(name: str, root: Path) -> Path | None:
+    """The file of one of the project's own modules (``gaia_services.x.y``), or None for any other."""
+    base = root.joinpath(*name.split("."))
+    for candidate in (base.with_suffix(".py"), base / "__init__.py"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def reachable(path: Path, root: Path = ROOT) -> list[tuple[str, tuple[str, ...]]]:
+    """Every module ``path`` imports, directly or through the project's own modules it imports, each with
+    the chain of project modules it is reached through (empty for a direct import)."""
+    seen: set[str] = set()
+    out: list[tuple[str, tuple[str, ...]]] = []
+    todo: list[tuple[Path, tuple[str, ...]]] = [(path, ())]
+    while todo:
+        current, via = todo.pop()
+        for name in imports(current):
+            if name in seen:
+                continue
+            seen.add(name)
+            out.append((name, via))
+            inner = _module_path(name, root)
+            if inner is not None and name.startswith(("gaia_services", "compat_gateway", "web")):
+                todo.append((inner, (*via, name)))
+    return out
 
 
 def main() -> int:

@@ -3,20 +3,18 @@ downloads → the file itself."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import Response
 from gaia.asset.v1 import asset_pb2
-from gaia.common.v1 import common_pb2
 from google.protobuf.json_format import MessageToDict
 from grpc import aio
 
-from compat_gateway.errors import HTTP_STATUS, LegacyError, status_code_of, wrap
+from compat_gateway.errors import LegacyError, failure_status, wrap
 from compat_gateway.inbound import Inbound
 from compat_gateway.render.chat import stream_error_text
-from compat_gateway.render.sse import event
+from compat_gateway.render.sse import SseFormat, Stream, event
 
 __all__ = ["asset_response", "download", "generated", "generation_sse", "listing", "one"]
 
@@ -87,12 +85,6 @@ def one(reply: asset_pb2.GetAssetResponse, inbound: Inbound) -> dict[str, Any]:
     return asset_response(reply.asset)
 
 
-def _status(failed: common_pb2.Failure) -> int:
-    """The HTTP status of a generation's failure (never a success, whatever its code says)."""
-    status = HTTP_STATUS.get(status_code_of(failed.code), 500)
-    return status if status >= 400 else 500
-
-
 def generated(events: list[asset_pb2.GenerateAssetResponse], inbound: Inbound) -> dict[str, Any]:
     """The stream's terminal event: the stored asset, or the failure with its status (wrapped)."""
     for message in reversed(events):
@@ -100,7 +92,7 @@ def generated(events: list[asset_pb2.GenerateAssetResponse], inbound: Inbound) -
         if kind == "done":
             return asset_response(message.done.asset)
         if kind == "failed":
-            raise LegacyError(_status(message.failed), wrap(message.failed.message))
+            raise LegacyError(failure_status(message.failed), wrap(message.failed.message))
     raise LegacyError(500, {"detail": "Internal server error"})
 
 
@@ -122,40 +114,38 @@ def _generation_event(message: asset_pb2.GenerateAssetResponse) -> dict[str, Any
     }
 
 
-async def generation_sse(
-    first: asset_pb2.GenerateAssetResponse,
-    rest: AsyncIterator[asset_pb2.GenerateAssetResponse],
-    inbound: Inbound,
-) -> AsyncIterator[bytes]:
-    """A generation's events as legacy SSE, relayed as they arrive, ending in one ``done`` or ``error``.
+def _refusal(message: asset_pb2.GenerateAssetResponse) -> LegacyError | None:
+    """A failure before the generation was accepted (its budget checked): an ordinary HTTP error."""
+    if message.WhichOneof("event") != "failed":
+        return None
+    return LegacyError(failure_status(message.failed), {"detail": message.failed.message})
 
-    Events before the generation is accepted (its budget checked) are held back, so that a refusal then
-    (the budget's 429, a bad request) raises ``LegacyError`` before the first chunk: the row is ``primed``,
-    and that is an ordinary HTTP error (``{"detail": <message>}``)."""
-    held: list[bytes] = []
-    accepted = False
 
-    async def messages() -> AsyncIterator[asset_pb2.GenerateAssetResponse]:
-        yield first
-        async for message in rest:
-            yield message
+def _accepted(message: asset_pb2.GenerateAssetResponse) -> bool:
+    return message.WhichOneof("event") != "progress" or message.progress.stage >= _ACCEPTED
 
-    try:
-        async for message in messages():
-            kind = message.WhichOneof("event")
-            if kind == "failed" and not accepted:
-                raise LegacyError(_status(message.failed), {"detail": message.failed.message})
-            held.append(event(_generation_event(message)))
-            accepted = accepted or kind != "progress" or message.progress.stage >= _ACCEPTED
-            if accepted:
-                yield b"".join(held)
-                held.clear()
-            if kind != "progress":
-                return
-        error = "The generation ended without an asset"
-    except aio.AioRpcError as exc:
-        error = stream_error_text(exc, service="asset")
-    yield b"".join(held) + event({"type": "error", "generation_id": first.generation_id, "error": error})
+
+def _broken(exc: aio.AioRpcError | None, stream: Stream) -> bytes:
+    error = (
+        "The generation ended without an asset" if exc is None else stream_error_text(exc, service="asset")
+    )
+    return event({"type": "error", "generation_id": stream.first.generation_id, "error": error})
+
+
+def _as_event(message: asset_pb2.GenerateAssetResponse, stream: Stream) -> bytes:
+    return event(_generation_event(message))
+
+
+#: A generation's events as legacy SSE, relayed as they arrive, ending in one ``done`` or ``error``. Primed:
+#: events before the generation is accepted are held back, so that a refusal then (the budget's 429, a bad
+#: request) is an ordinary HTTP error (``{"detail": <message>}``), not a stream.
+generation_sse = SseFormat(
+    events={"progress": _as_event, "done": _as_event, "failed": _as_event},
+    terminal=frozenset({"done", "failed"}),
+    broken=_broken,
+    accepted=_accepted,
+    refused=_refusal,
+)
 
 
 def download(chunks: list[asset_pb2.DownloadAssetResponse], inbound: Inbound) -> Response:

@@ -6,7 +6,7 @@ Formats: v0.2 (``{"choices": [{"delta": {"content": ...}}]}`` then ``[DONE]``; a
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -17,9 +17,10 @@ from grpc import aio
 
 from compat_gateway.errors import LegacyError, wrap
 from compat_gateway.inbound import Inbound
-from compat_gateway.render.sse import DONE, event
+from compat_gateway.render.sse import DONE, SseFormat, Stream, event
 
 __all__ = [
+    "NO_ANSWER",
     "Outcome",
     "now",
     "outcome",
@@ -36,6 +37,8 @@ __all__ = [
 
 #: The December gateway's name for the unified chat in its first metadata event.
 UNIFIED_MODEL = "unified-chat"
+#: What every format says of a turn that ended without a terminal event.
+NO_ANSWER = "The chat turn ended without an answer"
 
 
 @dataclass
@@ -90,34 +93,34 @@ def token_usage(completed: Any) -> dict[str, int]:
 def v02_json(messages: Sequence[Any], inbound: Inbound) -> Any:
     turn = outcome(messages)
     if turn.completed is None:
-        why = turn.failed.message if turn.failed is not None else "The chat turn ended without an answer"
+        why = turn.failed.message if turn.failed is not None else NO_ANSWER
         return JSONResponse({"error": "Failed to process chat request", "detail": why}, status_code=500)
     return {"response": turn.text, "model": turn.completed.model, "usage": token_usage(turn.completed)}
 
 
-async def v02_sse(first: Any, rest: AsyncIterator[Any], inbound: Inbound) -> AsyncIterator[bytes]:
-    try:
-        async for message in rest:
-            kind = message.WhichOneof("event")
-            if kind == "token":
-                yield event({"choices": [{"delta": {"content": message.token.text}}]})
-            elif kind == "completed":
-                yield DONE
-                return
-            elif kind == "failed":
-                yield event({"error": message.failed.message})
-                return
-    except aio.AioRpcError as exc:
-        yield event({"error": stream_error_text(exc)})
-        return
-    yield event({"error": "The chat turn ended without an answer"})
+def _why(exc: aio.AioRpcError | None) -> str:
+    """The error text of a stream that broke (the RPC failed) or ended without a terminal event."""
+    return NO_ANSWER if exc is None else stream_error_text(exc)
+
+
+_TERMINAL = frozenset({"completed", "failed"})
+
+v02_sse = SseFormat(
+    events={
+        "token": lambda m, s: event({"choices": [{"delta": {"content": m.token.text}}]}),
+        "completed": lambda m, s: DONE,
+        "failed": lambda m, s: event({"error": m.failed.message}),
+    },
+    terminal=_TERMINAL,
+    broken=lambda exc, s: event({"error": _why(exc)}),
+)
 
 
 # -- v1 (July ChatResponse, December OpenAI shape and SSE) ------------------------------------------------
 
 
 def _v1_failure(turn: Outcome) -> LegacyError:
-    why = turn.failed.message if turn.failed is not None else "The chat turn ended without an answer"
+    why = turn.failed.message if turn.failed is not None else NO_ANSWER
     return LegacyError(500, wrap(f"500: Chat completion failed: API error: {why}"))
 
 
@@ -193,52 +196,45 @@ def _opening(started: Any) -> bytes:
     )
 
 
-async def v1_sse(first: Any, rest: AsyncIterator[Any], inbound: Inbound) -> AsyncIterator[bytes]:
-    started = first.started
-    yield _opening(started)
+def _v1_chunk(stream: Stream, model: str, delta: dict[str, Any], finish: str | None) -> dict[str, Any]:
+    started = stream.first.started
+    return {
+        "id": started.request_id,
+        "object": "chat.completion.chunk",
+        "created": started.created,
+        "model": model,
+        "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+    }
 
-    def failure(text: str) -> bytes:
-        return event(
-            {
-                "id": started.request_id,
-                "object": "chat.completion.chunk",
-                "created": started.created,
-                "model": "error",
-                "choices": [{"index": 0, "delta": {}, "finish_reason": "error"}],
-                "error": {"message": text, "type": "streaming_error"},
-            }
+
+def _v1_error_event(text: str, stream: Stream) -> bytes:
+    return (
+        event(
+            {**_v1_chunk(stream, "error", {}, "error"), "error": {"message": text, "type": "streaming_error"}}
         )
+        + DONE
+    )
 
-    try:
-        async for message in rest:
-            kind = message.WhichOneof("event")
-            if kind == "token":
-                yield event(
-                    {
-                        "id": started.request_id,
-                        "object": "chat.completion.chunk",
-                        "created": started.created,
-                        "model": started.model,
-                        "choices": [
-                            {"index": 0, "delta": {"content": message.token.text}, "finish_reason": None}
-                        ],
-                    }
-                )
-            elif kind == "completed":
-                yield event(_timing_event(message.completed))
-                yield event({"type": "done", "finish_reason": message.completed.finish_reason or "stop"})
-                yield DONE
-                return
-            elif kind == "failed":
-                yield failure(message.failed.message)
-                yield DONE
-                return
-    except aio.AioRpcError as exc:
-        yield failure(stream_error_text(exc))
-        yield DONE
-        return
-    yield failure("The chat turn ended without an answer")
-    yield DONE
+
+def _v1_completed(message: Any, stream: Stream) -> bytes:
+    done = message.completed
+    return (
+        event(_timing_event(done))
+        + event({"type": "done", "finish_reason": done.finish_reason or "stop"})
+        + DONE
+    )
+
+
+v1_sse = SseFormat(
+    events={
+        "started": lambda m, s: _opening(m.started),
+        "token": lambda m, s: event(_v1_chunk(s, s.first.started.model, {"content": m.token.text}, None)),
+        "completed": _v1_completed,
+        "failed": lambda m, s: _v1_error_event(m.failed.message, s),
+    },
+    terminal=_TERMINAL,
+    broken=lambda exc, s: _v1_error_event(_why(exc), s),
+)
 
 
 # -- v0.3 -----------------------------------------------------------------------------------------------
@@ -247,29 +243,21 @@ async def v1_sse(first: Any, rest: AsyncIterator[Any], inbound: Inbound) -> Asyn
 def v03_json(messages: Sequence[Any], inbound: Inbound) -> Any:
     turn = outcome(messages)
     if turn.completed is None:
-        why = turn.failed.message if turn.failed is not None else "The chat turn ended without an answer"
+        why = turn.failed.message if turn.failed is not None else NO_ANSWER
         raise LegacyError(500, {"detail": f"Chat completion failed: {why}"})
     return {"response": turn.text, "conversation_id": turn.started.conversation_id}
 
 
-async def v03_sse(first: Any, rest: AsyncIterator[Any], inbound: Inbound) -> AsyncIterator[bytes]:
-    yield _opening(first.started)
-    try:
-        async for message in rest:
-            kind = message.WhichOneof("event")
-            if kind == "token":
-                yield event({"type": "content", "content": message.token.text})
-            elif kind == "completed":
-                yield event(_timing_event(message.completed))
-                yield event({"type": "done"})
-                return
-            elif kind == "failed":
-                yield event({"type": "error", "error": message.failed.message})
-                return
-    except aio.AioRpcError as exc:
-        yield event({"type": "error", "error": stream_error_text(exc)})
-        return
-    yield event({"type": "error", "error": "The chat turn ended without an answer"})
+v03_sse = SseFormat(
+    events={
+        "started": lambda m, s: _opening(m.started),
+        "token": lambda m, s: event({"type": "content", "content": m.token.text}),
+        "completed": lambda m, s: event(_timing_event(m.completed)) + event({"type": "done"}),
+        "failed": lambda m, s: event({"type": "error", "error": m.failed.message}),
+    },
+    terminal=_TERMINAL,
+    broken=lambda exc, s: event({"type": "error", "error": _why(exc)}),
+)
 
 
 def now() -> str:

@@ -9,18 +9,17 @@ chunks ending in ``data: [DONE]``, or in one OpenAI error event.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from typing import Any, Literal
 
 from gaia.chat.v1 import chat_pb2
-from grpc import aio
 from pydantic import BaseModel, ConfigDict, Field, SkipValidation, model_validator
 from pydantic_core import PydanticCustomError
 
 from compat_gateway.errors import LegacyError, openai_failure, openai_stream_error
 from compat_gateway.inbound import Inbound
 from compat_gateway.render.chat import outcome, token_usage
-from compat_gateway.render.sse import DONE, compact_event
+from compat_gateway.render.sse import DONE, SseFormat, Stream, compact_event
 
 __all__ = [
     "ChatCompletionBody",
@@ -28,7 +27,6 @@ __all__ = [
     "completion",
     "completion_sse",
     "model_list",
-    "wants_stream",
 ]
 
 _ROLES = {
@@ -44,9 +42,6 @@ _NO_ANSWER = {
     "param": None,
     "code": None,
 }
-
-#: OpenAI's credential convention (kept under the door's name).
-
 
 # -- the request ------------------------------------------------------------------------------------------
 
@@ -146,11 +141,6 @@ class ChatCompletionBody(BaseModel):
         return data
 
 
-def wants_stream(inbound: Inbound) -> bool:
-    body: ChatCompletionBody = inbound.body_model
-    return body.stream is True
-
-
 def build_chat(inbound: Inbound) -> chat_pb2.StreamChatRequest:
     """The caller's messages as given (no stored history, no persona), for ``StreamChat``."""
     body: ChatCompletionBody = inbound.body_model
@@ -214,53 +204,43 @@ def _include_usage(inbound: Inbound) -> bool:
     return isinstance(options, dict) and options.get("include_usage") is True
 
 
-async def completion_sse(first: Any, rest: AsyncIterator[Any], inbound: Inbound) -> AsyncIterator[bytes]:
-    """``chat.completion.chunk`` events as tokens arrive, the usage chunk on request, then ``[DONE]``; a
-    failure (a ``failed`` event, a broken or idle stream) ends it with one OpenAI error event instead."""
-    started = first.started
-    ident, created = _completion_id(started), started.created
+def _chunk(stream: Stream, model: str, **fields: Any) -> bytes:
+    started = stream.first.started
+    head = {"id": _completion_id(started), "object": "chat.completion.chunk", "created": started.created}
+    return compact_event({**head, "model": model, **fields})
 
-    def chunk(delta: dict[str, Any], finish: str | None, model: str = started.model) -> bytes:
-        return compact_event(
-            {
-                "id": ident,
-                "object": "chat.completion.chunk",
-                "created": created,
-                "model": model,
-                "choices": [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}],
-            }
-        )
 
-    yield chunk({"role": "assistant", "content": ""}, None)
-    try:
-        async for message in rest:
-            kind = message.WhichOneof("event")
-            if kind == "token":
-                yield chunk({"content": message.token.text}, None)
-            elif kind == "completed":
-                done = message.completed
-                yield chunk({}, done.finish_reason or "stop", done.model)
-                if _include_usage(inbound):
-                    yield compact_event(
-                        {
-                            "id": ident,
-                            "object": "chat.completion.chunk",
-                            "created": created,
-                            "model": done.model,
-                            "choices": [],
-                            "usage": token_usage(done),
-                        }
-                    )
-                yield DONE
-                return
-            elif kind == "failed":
-                _, error = openai_failure(message.failed)
-                yield compact_event({"error": {**error, "param": None}})
-                return
-    except aio.AioRpcError as exc:
-        yield compact_event(openai_stream_error(exc))
-        return
-    yield compact_event({"error": _NO_ANSWER})
+def _delta(stream: Stream, delta: dict[str, Any], finish: str | None, model: str | None = None) -> bytes:
+    choice = {"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}
+    return _chunk(stream, model or stream.first.started.model, choices=[choice])
+
+
+def _completed(message: Any, stream: Stream) -> bytes:
+    """The finishing chunk, the usage chunk on request, then ``[DONE]``."""
+    done = message.completed
+    out = _delta(stream, {}, done.finish_reason or "stop", done.model)
+    if _include_usage(stream.inbound):
+        out += _chunk(stream, done.model, choices=[], usage=token_usage(done))
+    return out + DONE
+
+
+def _failed(message: Any, stream: Stream) -> bytes:
+    _, error = openai_failure(message.failed)
+    return compact_event({"error": {**error, "param": None}})
+
+
+#: ``chat.completion.chunk`` events as tokens arrive, then ``[DONE]``; a failure (a ``failed`` event, a broken
+#: or idle stream) ends it with one OpenAI error event instead.
+completion_sse = SseFormat(
+    events={
+        "started": lambda m, s: _delta(s, {"role": "assistant", "content": ""}, None),
+        "token": lambda m, s: _delta(s, {"content": m.token.text}, None),
+        "completed": _completed,
+        "failed": _failed,
+    },
+    terminal=frozenset({"completed", "failed"}),
+    broken=lambda exc, s: compact_event({"error": _NO_ANSWER} if exc is None else openai_stream_error(exc)),
+)
 
 
 def model_list(reply: chat_pb2.ListModelsResponse, inbound: Inbound) -> dict[str, Any]:

@@ -18,9 +18,9 @@ from compat_gateway.routes import (
     pricing,
     usage,
 )
-from compat_gateway.routes.table import Route
+from compat_gateway.routes.table import Route, check
 
-__all__ = ["ROUTES", "Route"]
+__all__ = ["ROUTES", "Route", "check"]
 
 ROUTES: tuple[Route, ...] = (
     *local.ROUTES,

@@ -15,7 +15,8 @@ from pydantic import AfterValidator, BaseModel, StringConstraints
 from compat_gateway.errors import ErrorStyle
 from compat_gateway.inbound import Inbound
 from compat_gateway.render import account as render
-from compat_gateway.routes.table import Route, empty_request, rpc_rows
+from compat_gateway.routes.table import Route, empty_request, unary_rows
+from compat_gateway.rpcs import AUTH
 from compat_gateway.schemas import account as schemas
 
 __all__ = ["ROUTES"]
@@ -80,14 +81,14 @@ def _revoke_key(inbound: Inbound) -> auth_pb2.RevokeApiKeyRequest:
     return auth_pb2.RevokeApiKeyRequest(api_key_id=inbound.path_params["key_id"])
 
 
-_row = rpc_rows("auth", errors=ErrorStyle.PLAIN)
+_row = unary_rows(errors=ErrorStyle.PLAIN)
 
 ROUTES: tuple[Route, ...] = (
     _row(
         "GET",
         f"{_AUTH}/profile",
         "v1_auth_profile",
-        "GetProfile",
+        AUTH.GetProfile,
         empty_request(auth_pb2.GetProfileRequest),
         render.profile,
         response=schemas.Profile,
@@ -97,7 +98,7 @@ ROUTES: tuple[Route, ...] = (
         "PATCH",
         f"{_AUTH}/profile",
         "v1_auth_profile_update",
-        "UpdateProfile",
+        AUTH.UpdateProfile,
         _update_profile,
         render.profile,
         body=_Profile,
@@ -108,7 +109,7 @@ ROUTES: tuple[Route, ...] = (
         "POST",
         f"{_AUTH}/change-password",
         "v1_auth_change_password",
-        "ChangePassword",
+        AUTH.ChangePassword,
         _change_password,
         render.password_changed,
         body=_ChangePassword,
@@ -119,7 +120,7 @@ ROUTES: tuple[Route, ...] = (
         "GET",
         f"{_AUTH}/keys",
         "v1_auth_keys_list",
-        "ListApiKeys",
+        AUTH.ListApiKeys,
         _list_keys,
         render.key_list,
         query=_KeysQuery,
@@ -130,7 +131,7 @@ ROUTES: tuple[Route, ...] = (
         "POST",
         f"{_AUTH}/keys",
         "v1_auth_keys_create",
-        "CreateApiKey",
+        AUTH.CreateApiKey,
         _create_key,
         render.key_created,
         body=_NewKey,
@@ -142,7 +143,7 @@ ROUTES: tuple[Route, ...] = (
         "DELETE",
         f"{_AUTH}/keys/{{key_id}}",
         "v1_auth_keys_revoke",
-        "RevokeApiKey",
+        AUTH.RevokeApiKey,
         _revoke_key,
         render.key_revoked,
         response=schemas.ApiKeyRevoked,

@@ -5,7 +5,6 @@ The pricing and usage routes of the same service live in ``routes.pricing`` and 
 
 from __future__ import annotations
 
-import dataclasses
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
@@ -17,7 +16,8 @@ from pydantic import BaseModel, Field
 from compat_gateway.errors import ErrorStyle, LegacyError
 from compat_gateway.inbound import Inbound
 from compat_gateway.render import asset as render_asset
-from compat_gateway.routes.table import Route
+from compat_gateway.routes.table import Collected, Local, Relayed, Route, Unary
+from compat_gateway.rpcs import ASSET
 from compat_gateway.schemas import asset as schemas
 from gaia_services.runtime.probes import probe_grpc_channel
 
@@ -141,77 +141,71 @@ async def assets_test(inbound: Inbound) -> dict[str, Any]:
     }
 
 
-_GENERATE = Route(
-    "POST",
-    "/api/v1/assets/generate",
-    "assets_generate",
-    service="asset",
-    rpc="GenerateAsset",
+_GENERATE = Collected(
+    method="POST",
+    path="/api/v1/assets/generate",
+    name="assets_generate",
     body=AssetRequest,
     build=_generate,
-    streaming=True,
     render=render_asset.generated,
     response=schemas.AssetResponse,
     summary="Generate an asset (waits for the end of the generation)",
+    rpc=ASSET.GenerateAsset,
+    deadline="long",  # GAIA_LONG_REQUEST_TIMEOUT_S: a generation may take minutes
 )
 
 ROUTES: tuple[Route, ...] = (
     # v1 assets (``test`` before ``{asset_id}``).
-    Route(
-        "GET",
-        "/api/v1/assets/test",
-        "assets_test",
-        local=assets_test,
+    Local(
+        method="GET",
+        path="/api/v1/assets/test",
+        name="assets_test",
         auth=False,
         response=schemas.AssetsTest,
         summary="Asset service liveness",
+        answer=assets_test,
     ),
-    Route(
-        "GET",
-        "/api/v1/assets",
-        "assets_list",
-        service="asset",
-        rpc="ListAssets",
+    Unary(
+        method="GET",
+        path="/api/v1/assets",
+        name="assets_list",
         build=_list,
         render=render_asset.listing,
         query=ListQuery,
         response=schemas.AssetList,
         summary="The caller's assets (paged, filtered, searched)",
+        rpc=ASSET.ListAssets,
     ),
     _GENERATE,
-    dataclasses.replace(
-        _GENERATE,
+    Relayed(
+        method="POST",
         path="/api/v1/assets/generate/stream",
         name="assets_generate_stream",
-        streaming=False,
-        render=None,
-        response=None,
-        sse=render_asset.generation_sse,
-        primed=True,  # a refusal before the generation is accepted (budget, input) is an HTTP error
+        body=AssetRequest,
         errors=ErrorStyle.PLAIN,
         summary="Generate an asset, its progress relayed as server-sent events (a new route)",
+        rpc=ASSET.GenerateAsset,
+        build=_generate,
+        sse=render_asset.generation_sse,  # primed: a refusal before acceptance is an HTTP error
     ),
-    Route(
-        "GET",
-        "/api/v1/assets/{asset_id}",
-        "assets_get",
-        service="asset",
-        rpc="GetAsset",
+    Unary(
+        method="GET",
+        path="/api/v1/assets/{asset_id}",
+        name="assets_get",
         build=lambda i: asset_pb2.GetAssetRequest(asset_id=_asset_id(i)),
         render=render_asset.one,
         response=schemas.AssetResponse,
         summary="One of the caller's assets",
+        rpc=ASSET.GetAsset,
     ),
-    Route(
-        "GET",
-        "/api/v1/assets/{asset_id}/download",
-        "assets_download",
-        service="asset",
-        rpc="DownloadAsset",
+    Collected(
+        method="GET",
+        path="/api/v1/assets/{asset_id}/download",
+        name="assets_download",
         build=lambda i: asset_pb2.DownloadAssetRequest(asset_id=_asset_id(i)),
-        streaming=True,
         render=render_asset.download,
         media_type="*/*",  # the stored file's own content type
         summary="The stored file of one of the caller's assets",
+        rpc=ASSET.DownloadAsset,
     ),
 )

@@ -13,7 +13,8 @@ from pydantic import BaseModel
 
 from compat_gateway.inbound import Inbound, InputError
 from compat_gateway.render import auth as render
-from compat_gateway.routes.table import Route
+from compat_gateway.routes.table import Route, Unary
+from compat_gateway.rpcs import AUTH, Rpc
 from compat_gateway.schemas import auth as schemas
 
 __all__ = ["ROUTES"]
@@ -100,22 +101,17 @@ def _resend(inbound: Inbound) -> auth_pb2.ResendVerificationRequest:
 
 
 def _routes(prefix: str, tag: str) -> tuple[Route, ...]:
-    def row(path: str, name: str, rpc: str, **kwargs: Any) -> Route:
-        return Route(
-            kwargs.pop("method", "POST"),
-            f"{prefix}/{path}",
-            f"{tag}_{name}",
-            service="auth",
-            rpc=rpc,
-            auth=False,
-            **kwargs,
+    def row(path: str, name: str, rpc: Rpc, **kwargs: Any) -> Unary:
+        method = kwargs.pop("method", "POST")
+        return Unary(
+            method=method, path=f"{prefix}/{path}", name=f"{tag}_{name}", rpc=rpc, auth=False, **kwargs
         )
 
     return (
         row(
             "validate",
             "validate",
-            "Validate",
+            AUTH.Validate,
             body=_Validate,
             build=_validate,
             render=render.validated,
@@ -125,7 +121,7 @@ def _routes(prefix: str, tag: str) -> tuple[Route, ...]:
         row(
             "refresh",
             "refresh",
-            "Refresh",
+            AUTH.Refresh,
             body=_Refresh,
             build=_refresh,
             render=render.auth_response,
@@ -135,7 +131,7 @@ def _routes(prefix: str, tag: str) -> tuple[Route, ...]:
         row(
             "register",
             "register",
-            "Register",
+            AUTH.Register,
             body=_Register,
             build=_register,
             render=render.auth_response,
@@ -145,7 +141,7 @@ def _routes(prefix: str, tag: str) -> tuple[Route, ...]:
         row(
             "login",
             "login",
-            "Login",
+            AUTH.Login,
             body=_Credentials,
             build=_login,
             render=render.auth_response,
@@ -155,7 +151,7 @@ def _routes(prefix: str, tag: str) -> tuple[Route, ...]:
         row(
             "logout",
             "logout",
-            "Logout",
+            AUTH.Logout,
             build=_logout,
             render=render.logged_out,
             response=schemas.LoggedOut,
@@ -164,7 +160,7 @@ def _routes(prefix: str, tag: str) -> tuple[Route, ...]:
         row(
             "confirm",
             "confirm",
-            "ConfirmEmail",
+            AUTH.ConfirmEmail,
             body=_Confirm,
             build=_confirm,
             render=render.confirmed,
@@ -174,7 +170,7 @@ def _routes(prefix: str, tag: str) -> tuple[Route, ...]:
         row(
             "resend-verification",
             "resend_verification",
-            "ResendVerification",
+            AUTH.ResendVerification,
             body=_Resend,
             build=_resend,
             render=render.verification_sent,
@@ -185,18 +181,17 @@ def _routes(prefix: str, tag: str) -> tuple[Route, ...]:
 
 
 #: The mailed confirmation link (a GET, so that a person can simply open it).
-_CONFIRM_LINK = Route(
-    "GET",
-    "/api/v1/auth/confirm",
-    "v1_auth_confirm_link",
-    service="auth",
-    rpc="ConfirmEmail",
+_CONFIRM_LINK = Unary(
+    method="GET",
+    path="/api/v1/auth/confirm",
+    name="v1_auth_confirm_link",
     query=_Confirm,
     build=_confirm_link,
     render=render.confirmed,
     response=schemas.Confirmed,
     auth=False,
     summary="Confirm an email address (the mailed link)",
+    rpc=AUTH.ConfirmEmail,
 )
 
 ROUTES: tuple[Route, ...] = (

@@ -11,7 +11,8 @@ from pydantic import BaseModel
 from compat_gateway.inbound import Inbound
 from compat_gateway.render import catalogue as render
 from compat_gateway.render import performance
-from compat_gateway.routes.table import Route, rpc_rows
+from compat_gateway.routes.table import Route, unary_rows
+from compat_gateway.rpcs import CHAT
 from compat_gateway.schemas import catalogue as schemas
 from compat_gateway.schemas import performance as perf_schemas
 
@@ -54,7 +55,7 @@ def _performance(inbound: Inbound) -> chat_pb2.GetPerformanceRequest:
     return chat_pb2.GetPerformanceRequest(stage_sample_limit=max(limit, 0))
 
 
-_row = rpc_rows("chat")
+_row = unary_rows()
 
 
 ROUTES: tuple[Route, ...] = (
@@ -62,7 +63,7 @@ ROUTES: tuple[Route, ...] = (
         "GET",
         _PROVIDERS,
         "v02_providers",
-        "ListProviders",
+        CHAT.ListProviders,
         lambda i: chat_pb2.ListProvidersRequest(),
         render.provider_list,
         summary="LLM providers with their health",
@@ -72,7 +73,7 @@ ROUTES: tuple[Route, ...] = (
         "GET",
         f"{_PROVIDERS}/health",
         "v02_providers_health",
-        "GetProviderHealth",
+        CHAT.GetProviderHealth,
         lambda i: chat_pb2.GetProviderHealthRequest(),
         render.provider_health,
         summary="Health of every provider, from recent calls",
@@ -82,7 +83,7 @@ ROUTES: tuple[Route, ...] = (
         "GET",
         f"{_PROVIDERS}/stats",
         "v02_providers_stats",
-        "GetProviderStats",
+        CHAT.GetProviderStats,
         lambda i: chat_pb2.GetProviderStatsRequest(),
         render.provider_stats,
         summary="Request, token, cost and error statistics per provider",
@@ -92,7 +93,7 @@ ROUTES: tuple[Route, ...] = (
         "GET",
         f"{_PROVIDERS}/{{provider}}",
         "v02_provider",
-        "GetProvider",
+        CHAT.GetProvider,
         lambda i: chat_pb2.GetProviderRequest(provider_id=_provider_id(i)),
         render.provider_one,
         summary="One provider",
@@ -102,7 +103,7 @@ ROUTES: tuple[Route, ...] = (
         "GET",
         f"{_PROVIDERS}/{{provider}}/models",
         "v02_provider_models",
-        "ListProviderModels",
+        CHAT.ListProviderModels,
         lambda i: chat_pb2.ListProviderModelsRequest(provider_id=_provider_id(i)),
         render.provider_models,
         summary="One provider's models with pricing",
@@ -112,7 +113,7 @@ ROUTES: tuple[Route, ...] = (
         "GET",
         f"{_PROVIDERS}/{{provider}}/health",
         "v02_provider_health",
-        "GetProviderHealth",
+        CHAT.GetProviderHealth,
         lambda i: chat_pb2.GetProviderHealthRequest(provider_id=_provider_id(i)),
         render.provider_health,
         summary="One provider's health",
@@ -122,7 +123,7 @@ ROUTES: tuple[Route, ...] = (
         "GET",
         f"{_PROVIDERS}/{{provider}}/stats",
         "v02_provider_stats",
-        "GetProviderStats",
+        CHAT.GetProviderStats,
         lambda i: chat_pb2.GetProviderStatsRequest(provider_id=_provider_id(i)),
         render.provider_stats,
         summary="One provider's statistics",
@@ -132,7 +133,7 @@ ROUTES: tuple[Route, ...] = (
         "GET",
         _MODELS,
         "v02_models",
-        "ListModels",
+        CHAT.ListModels,
         _models,
         render.model_list,
         query=ModelsQuery,
@@ -143,7 +144,7 @@ ROUTES: tuple[Route, ...] = (
         "GET",
         f"{_MODELS}/capabilities",
         "v02_models_capabilities",
-        "ListModels",
+        CHAT.ListModels,
         lambda i: chat_pb2.ListModelsRequest(),
         render.model_capabilities,
         summary="Models by capability",
@@ -153,7 +154,7 @@ ROUTES: tuple[Route, ...] = (
         "GET",
         f"{_MODELS}/priorities",
         "v02_models_priorities",
-        "ListModels",
+        CHAT.ListModels,
         lambda i: chat_pb2.ListModelsRequest(),
         render.model_priorities,
         summary="Models ranked per priority",
@@ -163,7 +164,7 @@ ROUTES: tuple[Route, ...] = (
         "GET",
         f"{_MODELS}/contexts",
         "v02_models_contexts",
-        "ListModels",
+        CHAT.ListModels,
         lambda i: chat_pb2.ListModelsRequest(),
         render.model_contexts,
         summary="Context windows of the models",
@@ -173,7 +174,7 @@ ROUTES: tuple[Route, ...] = (
         "GET",
         f"{_MODELS}/{{model_id}}",
         "v02_model",
-        "GetModel",
+        CHAT.GetModel,
         lambda i: chat_pb2.GetModelRequest(model_id=i.path_params["model_id"]),
         render.model_detail,
         summary="One model in detail",
@@ -183,7 +184,7 @@ ROUTES: tuple[Route, ...] = (
         "GET",
         f"{_PERFORMANCE}/summary",
         "v02_performance_summary",
-        "GetPerformance",
+        CHAT.GetPerformance,
         _performance,
         performance.summary,
         summary="Request counts and response times since the last reset",
@@ -193,7 +194,7 @@ ROUTES: tuple[Route, ...] = (
         "GET",
         f"{_PERFORMANCE}/providers",
         "v02_performance_providers",
-        "GetPerformance",
+        CHAT.GetPerformance,
         _performance,
         performance.providers,
         summary="Measured performance per provider",
@@ -203,7 +204,7 @@ ROUTES: tuple[Route, ...] = (
         "GET",
         f"{_PERFORMANCE}/stages",
         "v02_performance_stages",
-        "GetPerformance",
+        CHAT.GetPerformance,
         _performance,
         performance.stages,
         query=StagesQuery,
@@ -214,7 +215,7 @@ ROUTES: tuple[Route, ...] = (
         "GET",
         f"{_PERFORMANCE}/live",
         "v02_performance_live",
-        "GetPerformance",
+        CHAT.GetPerformance,
         _performance,
         performance.live,
         summary="Requests in flight and process metrics",
@@ -224,7 +225,7 @@ ROUTES: tuple[Route, ...] = (
         "GET",
         f"{_PERFORMANCE}/health",
         "v02_performance_health",
-        "GetPerformance",
+        CHAT.GetPerformance,
         _performance,
         performance.health,
         summary="Performance health and alerts",
@@ -234,7 +235,7 @@ ROUTES: tuple[Route, ...] = (
         "DELETE",
         f"{_PERFORMANCE}/reset",
         "v02_performance_reset",
-        "ResetPerformance",
+        CHAT.ResetPerformance,
         lambda i: chat_pb2.ResetPerformanceRequest(),
         performance.reset,
         summary="Reset the performance measurements (all replicas)",

@@ -5,7 +5,6 @@ OpenAI-compatible ``/v1/chat/completions`` and ``/v1/models`` (rows of the one r
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 from typing import Annotated, Any, Literal
 
 from gaia.chat.v1 import chat_pb2
@@ -16,7 +15,8 @@ from compat_gateway.errors import ErrorStyle, LegacyError, rpc_error_response
 from compat_gateway.inbound import Inbound, InputError
 from compat_gateway.render import chat as render
 from compat_gateway.render import openai_door
-from compat_gateway.routes.table import Route, rpc_rows
+from compat_gateway.routes.table import Choice, Collected, Local, Relayed, Route, Unary, unary_rows
+from compat_gateway.rpcs import CHAT, Rpc
 from compat_gateway.schemas import chat as schemas
 from compat_gateway.schemas import openai as openai_schemas
 
@@ -116,77 +116,50 @@ def _empty(message: Any) -> Any:
     return lambda inbound: message
 
 
-# -- the variants of one door, chosen per request ----------------------------------------------------------
-
-_V1_JSON = Route(
-    "POST",
-    "/api/v1/chat",
-    "v1_chat_json",
-    service="chat",
-    rpc="StreamChat",
-    build=_v1_chat,
-    render=render.v1_json,
-    streaming=True,
-)
-_V1_OPENAI = dataclasses.replace(_V1_JSON, name="v1_chat_openai", render=render.v1_openai_json)
-_V1_SSE = dataclasses.replace(_V1_JSON, name="v1_chat_sse", render=None, streaming=False, sse=render.v1_sse)
-_V03_JSON = Route(
-    "POST",
-    "/api/v0.3/chat",
-    "v03_chat_json",
-    service="chat",
-    rpc="StreamChat",
-    build=_v03_chat,
-    render=render.v03_json,
-    streaming=True,
-    errors=ErrorStyle.PLAIN,
-)
-_V03_SSE = dataclasses.replace(
-    _V03_JSON, name="v03_chat_sse", render=None, streaming=False, sse=render.v03_sse
-)
+# -- what a request asks for, on the doors whose answer format it chooses -----------------------------------
 
 
-def v1_chat(inbound: Inbound) -> Route:
-    """July JSON by default; December's OpenAI shape on request; December's SSE with ``stream: true``."""
+def _streams(inbound: Inbound) -> bool:
+    return inbound.body_model.stream is True
+
+
+def _wants_openai_shape(inbound: Inbound) -> bool:
+    """December's v1 door answers in OpenAI's shape on request (``response_format`` or a header)."""
     body: V1ChatBody = inbound.body_model
-    if body.stream:
-        return _V1_SSE
-    wants_openai = (
-        body.response_format or inbound.request.headers.get("x-response-format", "")
-    ).lower() == "openai"
-    return _V1_OPENAI if wants_openai else _V1_JSON
+    return (body.response_format or inbound.request.headers.get("x-response-format", "")).lower() == "openai"
 
 
-_OPENAI_JSON = Route(
-    "POST",
-    "/v1/chat/completions",
-    "openai_chat_completions_json",
-    service="chat",
-    rpc="StreamChat",
-    build=openai_door.build_chat,
-    render=openai_door.completion,
-    streaming=True,
-    errors=ErrorStyle.OPENAI,
-)
-_OPENAI_SSE = dataclasses.replace(
-    _OPENAI_JSON,
-    name="openai_chat_completions_sse",
-    render=None,
-    streaming=False,
-    sse=openai_door.completion_sse,
-)
+def _no_message(inbound: Inbound) -> bool:
+    return inbound.body_model.message is None
 
 
-def openai_chat(inbound: Inbound) -> Route:
-    """One ``chat.completion``, or its chunks as SSE with ``stream: true``."""
-    return _OPENAI_SSE if openai_door.wants_stream(inbound) else _OPENAI_JSON
+async def _missing_message(inbound: Inbound) -> Any:
+    raise LegacyError(400, {"error": "Missing required field: message"})
 
 
-def v03_chat(inbound: Inbound) -> Route:
-    body: V03ChatBody = inbound.body_model
-    if body.message is None:
-        raise LegacyError(400, {"error": "Missing required field: message"})
-    return _V03_SSE if body.stream else _V03_JSON
+def _v1_chat_door(path: str, name: str, summary: str) -> Choice:
+    """July JSON by default; December's OpenAI shape on request; December's SSE with ``stream: true``."""
+    return Choice(
+        method="POST",
+        path=path,
+        name=name,
+        body=V1ChatBody,
+        response=schemas.V1Chat,
+        summary=summary,
+        rows=(
+            Relayed(
+                name=f"{name}_sse", when=_streams, rpc=CHAT.StreamChat, build=_v1_chat, sse=render.v1_sse
+            ),
+            Collected(
+                name=f"{name}_openai",
+                when=_wants_openai_shape,
+                rpc=CHAT.StreamChat,
+                build=_v1_chat,
+                render=render.v1_openai_json,
+            ),
+            Collected(name=f"{name}_json", rpc=CHAT.StreamChat, build=_v1_chat, render=render.v1_json),
+        ),
+    )
 
 
 # -- side routes ------------------------------------------------------------------------------------------
@@ -320,10 +293,10 @@ def _stream_models_performance(reply: Any, inbound: Inbound) -> dict[str, Any]:
     }
 
 
-_row = rpc_rows("chat")
+_row = unary_rows()
 
 
-def _rpc(method: str, path: str, name: str, rpc: str, request: Any, result: Any, **extra: Any) -> Route:  # noqa: PLR0917
+def _rpc(method: str, path: str, name: str, rpc: Rpc, request: Any, result: Any, **extra: Any) -> Route:  # noqa: PLR0917
     """A row whose request carries nothing but the caller's credentials."""
     return _row(method, path, name, rpc, _empty(request), result, **extra)
 
@@ -331,37 +304,34 @@ def _rpc(method: str, path: str, name: str, rpc: str, request: Any, result: Any,
 _V02 = "/api/v0.2/chat"
 
 ROUTES: tuple[Route, ...] = (
-    Route(
-        "POST",
-        _V02,
-        "v02_chat",
-        service="chat",
-        rpc="StreamChat",
+    Collected(
+        method="POST",
+        path=_V02,
+        name="v02_chat",
         body=V02ChatBody,
         build=_v02_chat,
         render=render.v02_json,
         response=schemas.V02Chat,
-        streaming=True,
         errors=ErrorStyle.PLAIN,
         summary="Chat (one JSON answer)",
+        rpc=CHAT.StreamChat,
     ),
-    Route(
-        "POST",
-        f"{_V02}/stream",
-        "v02_chat_stream",
-        service="chat",
-        rpc="StreamChat",
+    Relayed(
+        method="POST",
+        path=f"{_V02}/stream",
+        name="v02_chat_stream",
         body=V02ChatBody,
         build=_v02_chat,
         sse=render.v02_sse,
         errors=ErrorStyle.PLAIN,
         summary="Chat, streamed as SSE",
+        rpc=CHAT.StreamChat,
     ),
     _rpc(
         "GET",
         f"{_V02}/status",
         "v02_chat_status",
-        "GetChatStatus",
+        CHAT.GetChatStatus,
         chat_pb2.GetChatStatusRequest(),
         _v02_status,
         response=schemas.V02ChatStatus,
@@ -370,7 +340,7 @@ ROUTES: tuple[Route, ...] = (
         "DELETE",
         f"{_V02}/history",
         "v02_chat_history",
-        "ClearHistory",
+        CHAT.ClearHistory,
         chat_pb2.ClearHistoryRequest(),
         lambda r, i: {"status": "success", "message": "Chat history cleared", "api_version": "0.2"},
         response=schemas.DoneWithVersion,
@@ -379,7 +349,7 @@ ROUTES: tuple[Route, ...] = (
         "POST",
         f"{_V02}/reload-prompt",
         "v02_chat_reload_prompt",
-        "ReloadPrompt",
+        CHAT.ReloadPrompt,
         chat_pb2.ReloadPromptRequest(),
         lambda r, i: {
             "status": "success",
@@ -388,38 +358,37 @@ ROUTES: tuple[Route, ...] = (
         },
         response=schemas.DoneWithVersion,
     ),
-    Route(
-        "POST",
-        f"{_V02}/stream/cache/invalidate",
-        "v02_stream_cache_invalidate",
-        service="chat",
-        rpc="InvalidateCache",
+    Unary(
+        method="POST",
+        path=f"{_V02}/stream/cache/invalidate",
+        name="v02_stream_cache_invalidate",
         query=CacheQuery,
         build=_cache_query,
         render=_invalidated,
         response=schemas.CacheInvalidated,
+        rpc=CHAT.InvalidateCache,
     ),
     _rpc(
         "GET",
         f"{_V02}/stream/cache/status",
         "v02_stream_cache_status",
-        "GetCacheStatus",
+        CHAT.GetCacheStatus,
         chat_pb2.GetCacheStatusRequest(),
         lambda r, i: {"cache_stats": _cache_stats(r), "timestamp": render.now()},
         response=schemas.CacheStatus,
     ),
-    Route(
-        "GET",
-        f"{_V02}/stream/status",
-        "v02_stream_status",
-        local=v02_stream_status,
+    Local(
+        method="GET",
+        path=f"{_V02}/stream/status",
+        name="v02_stream_status",
         response=schemas.StreamStatus,
+        answer=v02_stream_status,
     ),
     _rpc(
         "DELETE",
         f"{_V02}/stream/history",
         "v02_stream_history",
-        "ClearHistory",
+        CHAT.ClearHistory,
         chat_pb2.ClearHistoryRequest(),
         lambda r, i: {
             "status": "success",
@@ -432,7 +401,7 @@ ROUTES: tuple[Route, ...] = (
         "GET",
         f"{_V02}/stream/models",
         "v02_stream_models",
-        "GetCacheStatus",
+        CHAT.GetCacheStatus,
         chat_pb2.GetCacheStatusRequest(),
         _stream_models,
         response=schemas.StreamModels,
@@ -441,34 +410,18 @@ ROUTES: tuple[Route, ...] = (
         "GET",
         f"{_V02}/stream/models/performance",
         "v02_stream_models_performance",
-        "GetCacheStatus",
+        CHAT.GetCacheStatus,
         chat_pb2.GetCacheStatusRequest(),
         _stream_models_performance,
         response=schemas.StreamModelsPerformance,
     ),
-    Route(
-        "POST",
-        "/api/v1/chat",
-        "v1_chat",
-        variant=v1_chat,
-        body=V1ChatBody,
-        response=schemas.V1Chat,
-        summary="Legacy chat",
-    ),
-    Route(
-        "POST",
-        "/api/v1/chat/completions",
-        "v1_chat_completions",
-        variant=v1_chat,
-        response=schemas.V1Chat,
-        body=V1ChatBody,
-        summary="Legacy chat (same as /api/v1/chat)",
-    ),
+    _v1_chat_door("/api/v1/chat", "v1_chat", "Legacy chat"),
+    _v1_chat_door("/api/v1/chat/completions", "v1_chat_completions", "Legacy chat (same as /api/v1/chat)"),
     _rpc(
         "GET",
         "/api/v1/chat/status",
         "v1_chat_status",
-        "GetChatStatus",
+        CHAT.GetChatStatus,
         chat_pb2.GetChatStatusRequest(),
         _v1_status,
         response=schemas.ChatStatus,
@@ -477,7 +430,7 @@ ROUTES: tuple[Route, ...] = (
         "DELETE",
         "/api/v1/chat/history",
         "v1_chat_history",
-        "ClearHistory",
+        CHAT.ClearHistory,
         chat_pb2.ClearHistoryRequest(),
         lambda r, i: {"status": "success"},
         response=schemas.Done,
@@ -486,37 +439,57 @@ ROUTES: tuple[Route, ...] = (
         "POST",
         "/api/v1/chat/reload-prompt",
         "v1_chat_reload_prompt",
-        "ReloadPrompt",
+        CHAT.ReloadPrompt,
         chat_pb2.ReloadPromptRequest(),
         lambda r, i: {"status": "success", "message": "System prompt reloaded successfully"},
         response=schemas.Done,
     ),
-    Route(
-        "POST",
-        "/api/v0.3/chat",
-        "v03_chat",
-        variant=v03_chat,
-        response=schemas.V03Chat,
+    Choice(
+        method="POST",
+        path="/api/v0.3/chat",
+        name="v03_chat",
         body=V03ChatBody,
+        response=schemas.V03Chat,
         errors=ErrorStyle.PLAIN,
         error_statuses=(400,),  # a missing message: {"error":"Missing required field: message"}
         summary="December chat",
+        rows=(
+            Local(name="v03_chat_no_message", when=_no_message, answer=_missing_message),
+            Relayed(
+                name="v03_chat_sse", when=_streams, rpc=CHAT.StreamChat, build=_v03_chat, sse=render.v03_sse
+            ),
+            Collected(name="v03_chat_json", rpc=CHAT.StreamChat, build=_v03_chat, render=render.v03_json),
+        ),
     ),
-    Route(
-        "POST",
-        "/v1/chat/completions",
-        "openai_chat_completions",
-        variant=openai_chat,
-        response=openai_schemas.ChatCompletion,
+    Choice(
+        method="POST",
+        path="/v1/chat/completions",
+        name="openai_chat_completions",
         body=openai_door.ChatCompletionBody,
+        response=openai_schemas.ChatCompletion,
         errors=ErrorStyle.OPENAI,
         summary="OpenAI-compatible chat completions",
+        rows=(
+            Relayed(
+                name="openai_chat_completions_sse",
+                when=_streams,
+                rpc=CHAT.StreamChat,
+                build=openai_door.build_chat,
+                sse=openai_door.completion_sse,
+            ),
+            Collected(
+                name="openai_chat_completions_json",
+                rpc=CHAT.StreamChat,
+                build=openai_door.build_chat,
+                render=openai_door.completion,
+            ),
+        ),
     ),
     _rpc(
         "GET",
         "/v1/models",
         "openai_models",
-        "ListModels",
+        CHAT.ListModels,
         chat_pb2.ListModelsRequest(),
         openai_door.model_list,
         response=openai_schemas.OpenAIModelList,

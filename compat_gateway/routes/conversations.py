@@ -11,7 +11,8 @@ from pydantic import BaseModel, StringConstraints
 from compat_gateway.errors import ErrorStyle
 from compat_gateway.inbound import Inbound, InputError
 from compat_gateway.render import conversations as render
-from compat_gateway.routes.table import Route, rpc_rows
+from compat_gateway.routes.table import Route, unary_rows
+from compat_gateway.rpcs import CHAT
 from compat_gateway.schemas import conversations as schemas
 
 __all__ = ["ROUTES"]
@@ -65,7 +66,7 @@ def _delete(inbound: Inbound) -> chat_pb2.DeleteConversationRequest:
     return chat_pb2.DeleteConversationRequest(conversation_id=inbound.path_params["conversation_id"])
 
 
-_row = rpc_rows("chat", errors=ErrorStyle.PLAIN)
+_row = unary_rows(errors=ErrorStyle.PLAIN)
 
 
 ROUTES: tuple[Route, ...] = (
@@ -73,7 +74,7 @@ ROUTES: tuple[Route, ...] = (
         "POST",
         _V1,
         "v1_conversations_create",
-        "CreateConversation",
+        CHAT.CreateConversation,
         _create,
         render.conversation,
         status_code=201,
@@ -84,7 +85,7 @@ ROUTES: tuple[Route, ...] = (
         "GET",
         _V1,
         "v1_conversations_list",
-        "ListConversations",
+        CHAT.ListConversations,
         _list,
         render.conversation_list,
         summary="List the caller's conversations, most recently updated first",
@@ -94,7 +95,7 @@ ROUTES: tuple[Route, ...] = (
         "GET",
         _V1 + "/{conversation_id}",
         "v1_conversations_get",
-        "GetConversation",
+        CHAT.GetConversation,
         _get,
         render.conversation,
         summary="One conversation",
@@ -104,7 +105,7 @@ ROUTES: tuple[Route, ...] = (
         "PATCH",
         _V1 + "/{conversation_id}",
         "v1_conversations_rename",
-        "RenameConversation",
+        CHAT.RenameConversation,
         _rename,
         render.conversation,
         body=_Rename,
@@ -115,7 +116,7 @@ ROUTES: tuple[Route, ...] = (
         "GET",
         _V1 + "/{conversation_id}/messages",
         "v1_conversations_messages",
-        "ListMessages",
+        CHAT.ListMessages,
         _messages,
         render.message_list,
         summary="A conversation's messages, oldest first",
@@ -125,7 +126,7 @@ ROUTES: tuple[Route, ...] = (
         "DELETE",
         _V1 + "/{conversation_id}",
         "v1_conversations_delete",
-        "DeleteConversation",
+        CHAT.DeleteConversation,
         _delete,
         render.deleted,
         status_code=204,
@@ -135,7 +136,7 @@ ROUTES: tuple[Route, ...] = (
         "GET",
         _V03,
         "v03_conversations_list",
-        "ListConversations",
+        CHAT.ListConversations,
         _list,
         render.v03_list,
         summary="List the caller's conversations (v0.3)",
@@ -145,7 +146,7 @@ ROUTES: tuple[Route, ...] = (
         "POST",
         _V03,
         "v03_conversations_create",
-        "CreateConversation",
+        CHAT.CreateConversation,
         _create,
         render.created_v03,
         status_code=201,
@@ -156,7 +157,7 @@ ROUTES: tuple[Route, ...] = (
         "GET",
         _V03 + "/{conversation_id}/messages",
         "v03_conversations_messages",
-        "ListMessages",
+        CHAT.ListMessages,
         _messages,
         render.v03_messages,
         summary="A conversation's messages, oldest first, each marked when it was cut short (v0.3)",

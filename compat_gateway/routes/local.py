@@ -11,9 +11,11 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from compat_gateway.errors import ErrorStyle, LegacyError
 from compat_gateway.inbound import Inbound
-from compat_gateway.routes.table import Route
+from compat_gateway.routes.table import Local, Route
 from compat_gateway.schemas import local as schemas
-from gaia_services.runtime.probes import ProbeResult, probe_grpc_channel, probe_postgres, probe_redis
+from compat_gateway.shim import Shim
+from gaia_services.runtime.probes import ProbeResult, probe_grpc_channel, probe_redis
+from gaia_services.runtime.wire import POSTGRES_HEALTH
 
 __all__ = ["ROUTES"]
 
@@ -58,17 +60,30 @@ def _service_entry(result: ProbeResult) -> dict[str, Any]:
     return {"status": "unhealthy", "error": result.error}
 
 
+async def _database(shim: Shim, timeout: float) -> ProbeResult:
+    """PostgreSQL as the services see it: their health check of it (``wire.POSTGRES_HEALTH``), asked of
+    every service at once; healthy when one of them reaches it."""
+    checks = await asyncio.gather(
+        *(probe_grpc_channel(shim.channels[n], service=POSTGRES_HEALTH, timeout=timeout) for n in _SERVICES)
+    )
+    reached = next((check for check in checks if check.ok), None)
+    if reached is not None:
+        return reached
+    why = ", ".join(f"{name}: {check.error}" for name, check in zip(_SERVICES, checks, strict=True))
+    return ProbeResult(False, max(check.seconds for check in checks), error=f"PostgreSQL unreachable ({why})")
+
+
 async def gateway_health(inbound: Inbound) -> dict[str, Any]:
-    """The reference's ``/health``: each service's gRPC health, Postgres, Redis, the identity store."""
+    """The reference's ``/health``: each service's gRPC health, PostgreSQL (through the services' health
+    checks of it), Redis, the identity store."""
     shim = inbound.shim
     timeout = shim.settings.health_probe_timeout_s
-    probes = await asyncio.gather(
+    *probes, db, cache = await asyncio.gather(
         *(probe_grpc_channel(shim.channels[name], timeout=timeout) for name in _SERVICES),
-        probe_postgres(shim.settings.require("database_url"), timeout=timeout),
+        _database(shim, timeout),
         probe_redis(shim.redis, timeout=timeout),
     )
-    services = {name: _service_entry(result) for name, result in zip(_SERVICES, probes, strict=False)}
-    db, cache = probes[3], probes[4]
+    services = {name: _service_entry(result) for name, result in zip(_SERVICES, probes, strict=True)}
     database: dict[str, Any] = {
         "status": "healthy" if db.ok else "unhealthy",
         "database": "postgresql",
@@ -158,59 +173,59 @@ async def calculator_add(inbound: Inbound) -> dict[str, Any]:
 
 
 ROUTES: tuple[Route, ...] = (
-    Route(
-        "GET",
-        "/health",
-        "health",
-        local=gateway_health,
+    Local(
+        method="GET",
+        path="/health",
+        name="health",
         auth=False,
         response=schemas.GatewayHealth,
         summary="Health of every part",
+        answer=gateway_health,
     ),
-    Route(
-        "GET",
-        "/",
-        "root",
-        local=api_root,
+    Local(
+        method="GET",
+        path="/",
+        name="root",
         auth=False,
         response=schemas.ApiRoot,
         summary="API root (60 per minute)",
+        answer=api_root,
     ),
-    Route(
-        "GET",
-        "/api/v0.2/",
-        "v02_info",
-        local=v02_info,
+    Local(
+        method="GET",
+        path="/api/v0.2/",
+        name="v02_info",
         auth=False,
         response=schemas.V02Info,
         summary="v0.2 API information",
+        answer=v02_info,
     ),
-    Route(
-        "GET",
-        "/api/v0.2/health",
-        "v02_health",
-        local=v02_health,
+    Local(
+        method="GET",
+        path="/api/v0.2/health",
+        name="v02_health",
         auth=False,
         response=schemas.V02Health,
         summary="v0.2 health",
+        answer=v02_health,
     ),
-    Route(
-        "GET",
-        "/metrics",
-        "metrics",
-        local=prometheus_metrics,
+    Local(
+        method="GET",
+        path="/metrics",
+        name="metrics",
         auth=False,
         media_type="text/plain",
         summary="Prometheus metrics",
+        answer=prometheus_metrics,
     ),
-    Route(
-        "POST",
-        "/calculator/add",
-        "calculator_add",
-        local=calculator_add,
+    Local(
+        method="POST",
+        path="/calculator/add",
+        name="calculator_add",
         response=schemas.CalculatorResult,
         auth=False,
         errors=ErrorStyle.PLAIN,
         summary="Add two numbers (or concatenate two strings)",
+        answer=calculator_add,
     ),
 )

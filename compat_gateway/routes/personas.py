@@ -11,7 +11,8 @@ from pydantic import BaseModel, Field
 
 from compat_gateway.inbound import Inbound
 from compat_gateway.render import personas as render
-from compat_gateway.routes.table import Route, rpc_rows
+from compat_gateway.routes.table import Route, unary_rows
+from compat_gateway.rpcs import CHAT
 from compat_gateway.schemas import personas as schemas
 
 __all__ = ["ROUTES"]
@@ -91,7 +92,7 @@ def _set(inbound: Inbound) -> chat_pb2.SetCurrentPersonaRequest:
     return chat_pb2.SetCurrentPersonaRequest(persona_id=body.persona_id)
 
 
-_row = rpc_rows("chat")
+_row = unary_rows()
 
 
 ROUTES: tuple[Route, ...] = (
@@ -99,7 +100,7 @@ ROUTES: tuple[Route, ...] = (
         "GET",
         _V02,
         "v02_personas_list",
-        "ListPersonas",
+        CHAT.ListPersonas,
         _list,
         render.persona_list,
         query=ListQuery,
@@ -110,7 +111,7 @@ ROUTES: tuple[Route, ...] = (
         "GET",
         f"{_V02}/current",
         "v02_personas_current",
-        "GetCurrentPersona",
+        CHAT.GetCurrentPersona,
         lambda inbound: chat_pb2.GetCurrentPersonaRequest(),
         render.current,
         summary="The caller's persona",
@@ -120,7 +121,7 @@ ROUTES: tuple[Route, ...] = (
         "POST",
         f"{_V02}/set",
         "v02_personas_set",
-        "SetCurrentPersona",
+        CHAT.SetCurrentPersona,
         _set,
         render.set_current,
         body=PersonaChoice,
@@ -131,7 +132,7 @@ ROUTES: tuple[Route, ...] = (
         "POST",
         f"{_V02}/initialize-default",
         "v02_personas_initialize_default",
-        "InitializeDefaultPersona",
+        CHAT.InitializeDefaultPersona,
         lambda inbound: chat_pb2.InitializeDefaultPersonaRequest(),
         render.initialized,
         summary="Ensure the default persona Mu exists and is active",
@@ -141,7 +142,7 @@ ROUTES: tuple[Route, ...] = (
         "GET",
         f"{_V02}/{{persona_id}}",
         "v02_personas_get",
-        "GetPersona",
+        CHAT.GetPersona,
         _by_id(chat_pb2.GetPersonaRequest),
         render.retrieved,
         summary="One persona",
@@ -151,7 +152,7 @@ ROUTES: tuple[Route, ...] = (
         "POST",
         _V02,
         "v02_personas_create",
-        "CreatePersona",
+        CHAT.CreatePersona,
         _create,
         render.created,
         body=PersonaCreate,
@@ -162,7 +163,7 @@ ROUTES: tuple[Route, ...] = (
         "PUT",
         f"{_V02}/{{persona_id}}",
         "v02_personas_update",
-        "UpdatePersona",
+        CHAT.UpdatePersona,
         _update,
         render.updated,
         body=PersonaChange,
@@ -173,7 +174,7 @@ ROUTES: tuple[Route, ...] = (
         "DELETE",
         f"{_V02}/{{persona_id}}",
         "v02_personas_delete",
-        "DeletePersona",
+        CHAT.DeletePersona,
         _by_id(chat_pb2.DeletePersonaRequest),
         render.deleted,
         summary="Delete a persona (soft)",
@@ -183,7 +184,7 @@ ROUTES: tuple[Route, ...] = (
         "GET",
         "/api/v1/chat/personas",
         "v1_chat_personas_list",
-        "ListPersonas",
+        CHAT.ListPersonas,
         _list,
         render.persona_list_v1,
         query=ListQuery,
@@ -194,7 +195,7 @@ ROUTES: tuple[Route, ...] = (
         "POST",
         "/api/v1/chat/personas",
         "v1_chat_personas_create",
-        "CreatePersona",
+        CHAT.CreatePersona,
         _create,
         render.created,
         body=PersonaCreate,

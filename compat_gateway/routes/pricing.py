@@ -8,7 +8,8 @@ from pydantic import BaseModel
 from compat_gateway.errors import LegacyError, wrap
 from compat_gateway.inbound import Inbound
 from compat_gateway.render import pricing as render_pricing
-from compat_gateway.routes.table import Route, empty_request
+from compat_gateway.routes.table import Route, Unary, empty_request
+from compat_gateway.rpcs import ASSET
 from compat_gateway.schemas import pricing as schemas
 
 __all__ = ["ROUTES"]
@@ -86,97 +87,89 @@ def _comparison(inbound: Inbound) -> asset_pb2.CompareProvidersRequest:
 
 ROUTES: tuple[Route, ...] = (
     # Pricing and the cost estimator.
-    Route(
-        "GET",
-        f"{_PRICING}/current",
-        "pricing_current",
-        service="asset",
-        rpc="GetCurrentPricing",
+    Unary(
+        method="GET",
+        path=f"{_PRICING}/current",
+        name="pricing_current",
         build=_current_pricing,
         render=render_pricing.current,
         query=PricingQuery,
         response=schemas.CurrentPricing,
         summary="One provider's pricing",
+        rpc=ASSET.GetCurrentPricing,
     ),
-    Route(
-        "GET",
-        f"{_PRICING}/analytics",
-        "pricing_analytics",
-        service="asset",
-        rpc="GetPricingAnalytics",
+    Unary(
+        method="GET",
+        path=f"{_PRICING}/analytics",
+        name="pricing_analytics",
         build=_analytics,
         render=render_pricing.analytics,
         query=AnalyticsQuery,
         response=schemas.PricingAnalytics,
         summary="The caller's costs over a period",
+        rpc=ASSET.GetPricingAnalytics,
     ),
-    Route(
-        "POST",
-        f"{_PRICING}/update",
-        "pricing_update",
-        service="asset",
-        rpc="UpdatePricing",
+    Unary(
+        method="POST",
+        path=f"{_PRICING}/update",
+        name="pricing_update",
         build=_update_pricing,
         render=render_pricing.updated,
         query=ProviderQuery,
         response=schemas.PricingUpdated,
         summary="Reload one provider's pricing",
+        rpc=ASSET.UpdatePricing,
     ),
-    Route(
-        "GET",
-        f"{_PRICING}/providers",
-        "pricing_providers",
-        service="asset",
-        rpc="ListPricingProviders",
+    Unary(
+        method="GET",
+        path=f"{_PRICING}/providers",
+        name="pricing_providers",
         build=empty_request(asset_pb2.ListPricingProvidersRequest),
         render=render_pricing.providers,
         response=schemas.PricingProviders,
         summary="Priced providers",
+        rpc=ASSET.ListPricingProviders,
     ),
-    Route(
-        "POST",
-        f"{_PRICING}/cost-estimator/estimate",
-        "pricing_estimate",
-        service="asset",
-        rpc="EstimateCost",
+    Unary(
+        method="POST",
+        path=f"{_PRICING}/cost-estimator/estimate",
+        name="pricing_estimate",
         body=EstimateBody,
         build=_estimate,
         render=render_pricing.estimate,
         response=schemas.CostEstimate,
         summary="Estimate a cost",
+        rpc=ASSET.EstimateCost,
     ),
-    Route(
-        "GET",
-        f"{_PRICING}/cost-estimator/dalle-tiers",
-        "pricing_dalle_tiers",
-        service="asset",
-        rpc="GetDalleTiers",
+    Unary(
+        method="GET",
+        path=f"{_PRICING}/cost-estimator/dalle-tiers",
+        name="pricing_dalle_tiers",
         build=empty_request(asset_pb2.GetDalleTiersRequest),
         render=render_pricing.dalle_tiers,
         response=schemas.DalleTiers,
         summary="DALL-E tiers",
+        rpc=ASSET.GetDalleTiers,
     ),
-    Route(
-        "GET",
-        f"{_PRICING}/cost-estimator/meshy-packages",
-        "pricing_meshy_packages",
-        service="asset",
-        rpc="GetMeshyPackages",
+    Unary(
+        method="GET",
+        path=f"{_PRICING}/cost-estimator/meshy-packages",
+        name="pricing_meshy_packages",
         build=empty_request(asset_pb2.GetMeshyPackagesRequest),
         render=render_pricing.meshy_packages,
         response=schemas.MeshyPackages,
         summary="Meshy credit packages",
+        rpc=ASSET.GetMeshyPackages,
     ),
-    Route(
-        "GET",
-        f"{_PRICING}/cost-estimator/provider-comparison",
-        "pricing_provider_comparison",
-        service="asset",
-        rpc="CompareProviders",
+    Unary(
+        method="GET",
+        path=f"{_PRICING}/cost-estimator/provider-comparison",
+        name="pricing_provider_comparison",
         build=_comparison,
         render=render_pricing.comparison,
         query=ComparisonQuery,
         response=schemas.ProviderComparison,
         summary="Compare providers' costs",
+        rpc=ASSET.CompareProviders,
     ),
 )

@@ -8,7 +8,8 @@ from pydantic import BaseModel
 from compat_gateway.errors import LegacyError, wrap
 from compat_gateway.inbound import Inbound
 from compat_gateway.render import usage as render_usage
-from compat_gateway.routes.table import Route, empty_request
+from compat_gateway.routes.table import Route, Unary, empty_request
+from compat_gateway.rpcs import ASSET
 from compat_gateway.schemas import usage as schemas
 
 __all__ = ["ROUTES"]
@@ -81,75 +82,69 @@ def _log(inbound: Inbound) -> asset_pb2.LogUsageRequest:
 
 ROUTES: tuple[Route, ...] = (
     # Usage.
-    Route(
-        "GET",
-        f"{_USAGE}/current",
-        "usage_current",
-        service="asset",
-        rpc="GetCurrentUsage",
+    Unary(
+        method="GET",
+        path=f"{_USAGE}/current",
+        name="usage_current",
         build=_current_usage,
         render=render_usage.current,
         query=OptionalProvider,
         response=schemas.CurrentUsage,
         summary="The caller's usage this month",
+        rpc=ASSET.GetCurrentUsage,
     ),
-    Route(
-        "GET",
-        f"{_USAGE}/history",
-        "usage_history",
-        service="asset",
-        rpc="GetUsageHistory",
+    Unary(
+        method="GET",
+        path=f"{_USAGE}/history",
+        name="usage_history",
         build=_history,
         render=render_usage.history,
         query=HistoryQuery,
         response=schemas.UsageHistory,
         summary="The caller's usage per day",
+        rpc=ASSET.GetUsageHistory,
     ),
-    Route(
-        "POST",
-        f"{_USAGE}/log",
-        "usage_log",
-        service="asset",
-        rpc="LogUsage",
+    Unary(
+        method="POST",
+        path=f"{_USAGE}/log",
+        name="usage_log",
         body=LogBody,
         build=_log,
         render=render_usage.logged,
         response=schemas.UsageLogged,
         summary="Record usage",
+        rpc=ASSET.LogUsage,
     ),
-    Route(
-        "GET",
-        f"{_USAGE}/limits",
-        "usage_limits",
-        service="asset",
-        rpc="GetUsageLimits",
+    Unary(
+        method="GET",
+        path=f"{_USAGE}/limits",
+        name="usage_limits",
         build=_limits,
         render=render_usage.limits,
         query=OptionalProvider,
         response=schemas.UsageLimits,
         summary="The caller's usage against limits",
+        rpc=ASSET.GetUsageLimits,
     ),
-    Route(
-        "GET",
-        f"{_USAGE}/billing/current",
-        "usage_billing_current",
-        service="asset",
-        rpc="GetCurrentBilling",
+    Unary(
+        method="GET",
+        path=f"{_USAGE}/billing/current",
+        name="usage_billing_current",
         build=empty_request(asset_pb2.GetCurrentBillingRequest),
         render=render_usage.billing,
         response=schemas.CurrentBilling,
         summary="The caller's charges this month",
+        rpc=ASSET.GetCurrentBilling,
     ),
-    Route(
-        "GET",
-        f"{_USAGE}/reports/monthly",
-        "usage_reports_monthly",
-        service="asset",
-        rpc="GetMonthlyReport",
+    Unary(
+        method="GET",
+        path=f"{_USAGE}/reports/monthly",
+        name="usage_reports_monthly",
         build=_monthly,
         render=render_usage.monthly,
         query=MonthQuery,
         response=schemas.MonthlyReport,
         summary="One month of the caller's usage",
+        rpc=ASSET.GetMonthlyReport,
     ),
 )

@@ -144,7 +144,7 @@ def _status_name(exc: BaseException, context: aio.ServicerContext) -> str:
 async def _abort_for(exc: BaseException, context: aio.ServicerContext) -> None:
     """Answer ``exc`` with its status (``context.abort`` raises); other exceptions pass through."""
     if isinstance(exc, DomainError):
-        trailing = [(ERROR_MARKER_KEY, exc.marker)]
+        trailing = [(ERROR_MARKER_KEY, str(exc.marker))]
         if exc.retry_after_s is not None:
             trailing.append((RETRY_AFTER_KEY, str(exc.retry_after_s)))
         context.set_trailing_metadata(tuple(trailing))

@@ -1,4 +1,4 @@
-"""Real health probes: the standard gRPC health check, Postgres ``SELECT 1``, Redis ``PING``, HTTP GET."""
+"""Real health probes: the standard gRPC health check, Redis ``PING``, HTTP GET."""
 
 from __future__ import annotations
 
@@ -7,12 +7,11 @@ import time
 from dataclasses import dataclass
 
 import aiohttp
-import asyncpg
 import redis.asyncio as redis
 from grpc import aio
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-__all__ = ["ProbeResult", "probe_grpc", "probe_grpc_channel", "probe_http", "probe_postgres", "probe_redis"]
+__all__ = ["ProbeResult", "probe_grpc", "probe_grpc_channel", "probe_http", "probe_redis"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,19 +38,6 @@ async def probe_grpc_channel(channel: aio.Channel, *, service: str = "", timeout
 async def probe_grpc(address: str, *, service: str = "", timeout: float = 2.0) -> ProbeResult:
     async with aio.insecure_channel(address) as channel:
         return await probe_grpc_channel(channel, service=service, timeout=timeout)
-
-
-async def probe_postgres(dsn: str, *, timeout: float = 2.0) -> ProbeResult:
-    started = time.perf_counter()
-    try:
-        conn = await asyncpg.connect(dsn, timeout=timeout)
-        try:
-            await conn.fetchval("SELECT 1", timeout=timeout)
-        finally:
-            await conn.close(timeout=timeout)
-    except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
-        return ProbeResult(False, time.perf_counter() - started, error=str(exc) or type(exc).__name__)
-    return ProbeResult(True, time.perf_counter() - started)
 
 
 async def probe_redis(client: redis.Redis, *, timeout: float = 2.0) -> ProbeResult:

@@ -15,8 +15,10 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_health.v1._async import HealthServicer
 from grpc_reflection.v1alpha import reflection
 
+from gaia_services.runtime.health import ServiceHealth, postgres_check
 from gaia_services.runtime.interceptors import Authenticator, ServerCallInterceptor
 from gaia_services.runtime.resources import Resources, open_resources
+from gaia_services.runtime.wire import POSTGRES_HEALTH
 from gaia_services.settings import Settings
 
 __all__ = ["Closer", "RunningService", "ServiceSpec", "serve_forever", "start_service"]
@@ -79,7 +81,8 @@ async def start_service(spec: ServiceSpec, resources: Resources, *, address: str
         options=_SERVER_OPTIONS,
     )
     close = spec.register(server, resources)
-    health = HealthServicer()
+    dependencies = {POSTGRES_HEALTH: postgres_check(resources.db)} if resources.db is not None else {}
+    health = ServiceHealth(dependencies)
     health_pb2_grpc.add_HealthServicer_to_server(health, server)
     reflection.enable_server_reflection(
         (

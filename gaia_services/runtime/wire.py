@@ -14,6 +14,7 @@ import grpc
 __all__ = [
     "ERROR_MARKER_KEY",
     "NOT_AUTHENTICATED",
+    "POSTGRES_HEALTH",
     "RETRY_AFTER_KEY",
     "Marker",
     "code_number",
@@ -25,6 +26,8 @@ __all__ = [
 ERROR_MARKER_KEY = "gaia-error"
 #: The trailing metadata key of a refusal's retry delay, in whole seconds.
 RETRY_AFTER_KEY = "retry-after"
+#: The gRPC health ``service`` name under which a service checks its PostgreSQL connection live.
+POSTGRES_HEALTH = "gaia.dependency.postgres"
 #: The answer to a call without usable credentials, on every door.
 NOT_AUTHENTICATED = "Not authenticated. Provide a valid JWT or API Key."
 

@@ -17,6 +17,8 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.support.http_fake import HttpFake
+
 __all__ = ["FakeAssetProviders"]
 
 PROVIDER_TIMEOUT_S = 1.0
@@ -54,10 +56,11 @@ WAV = (
 )
 
 
-class FakeAssetProviders:
+class FakeAssetProviders(HttpFake):
+    shutdown_timeout = 1.0
+
     def __init__(self) -> None:
-        self._runner: web.AppRunner | None = None
-        self.port = 0
+        super().__init__()
         self.calls: list[tuple[str, str]] = []
         self._tasks: dict[str, dict[str, Any]] = {}
 
@@ -146,21 +149,6 @@ class FakeAssetProviders:
         app.router.add_post("/v2/TTMRecordTrack", self._mubert)
         app.router.add_get("/files/{name}", self._file)
         return app
-
-    async def start(self) -> None:
-        self._runner = web.AppRunner(self.app(), shutdown_timeout=1.0)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-
-    async def stop(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-
-    @property
-    def base(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
 
     def env(self) -> dict[str, str]:
         return {

@@ -24,6 +24,8 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.support.http_fake import HttpFake
+
 __all__ = ["FakeLLM", "FakeRequest", "echo_tokens"]
 
 _WORD = re.compile(r"\s*\S+")
@@ -100,10 +102,9 @@ def _sse(data: Any, event: str | None = None) -> bytes:
     return f"{head}data: {json.dumps(data)}\n\n".encode()
 
 
-class FakeLLM:
+class FakeLLM(HttpFake):
     def __init__(self) -> None:
-        self._runner: web.AppRunner | None = None
-        self.port = 0
+        super().__init__()
         self.requests: list[FakeRequest] = []
         self._flaky_seen: set[str] = set()
 
@@ -112,21 +113,6 @@ class FakeLLM:
         app.router.add_post("/v1/chat/completions", self._openai)
         app.router.add_post("/v1/messages", self._anthropic)
         return app
-
-    async def start(self) -> None:
-        self._runner = web.AppRunner(self.app())
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-
-    async def stop(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-
-    @property
-    def base(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
 
     def env(self) -> dict[str, str]:
         return {

@@ -17,6 +17,8 @@ from urllib.parse import parse_qsl, quote, unquote
 
 from aiohttp import web
 
+from tests.support.http_fake import HttpFake
+
 __all__ = ["FakeS3"]
 
 _AUTH = re.compile(
@@ -34,7 +36,9 @@ def _error(status: int, code: str, message: str) -> web.Response:
     return web.Response(status=status, text=body, content_type="application/xml")
 
 
-class FakeS3:
+class FakeS3(HttpFake):
+    shutdown_timeout = 1.0
+
     def __init__(
         self,
         *,
@@ -43,6 +47,7 @@ class FakeS3:
         region: str = "eu-test-1",
         buckets: tuple[str, ...] = ("gaia-assets",),
     ) -> None:
+        super().__init__()
         self.access_key = access_key
         self.secret_key = secret_key
         self.region = region
@@ -51,8 +56,6 @@ class FakeS3:
         self.log: list[tuple[str, str, int]] = []
         self.fail_next = 0
         self.delay_s = 0.0
-        self.port = 0
-        self._runner: web.AppRunner | None = None
 
     # ---- SigV4, rebuilt from the request as received ----
 
@@ -151,22 +154,14 @@ class FakeS3:
 
     # ---- server ----
 
-    async def start(self) -> None:
+    def app(self) -> web.Application:
         app = web.Application(client_max_size=64 * 1024 * 1024)
         app.router.add_route("*", "/{bucket}/{key:.+}", self._object)
-        self._runner = web.AppRunner(app, shutdown_timeout=1.0)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-
-    async def stop(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
+        return app
 
     @property
     def endpoint(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return self.base
 
     def env(self, bucket: str | None = None) -> dict[str, str]:
         """The asset service's storage settings pointing at this fake."""

@@ -1,4 +1,5 @@
-"""The reference's recorded exchanges (``../shared/reference/recorded``): status, headers, body bytes."""
+"""The reference's recorded exchanges (``tests/contract/recorded``, copied byte for byte from the reference):
+status, headers, body bytes."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from typing import Any
 
 __all__ = ["RECORDED_DIR", "Recorded", "load", "normalise"]
 
-RECORDED_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "reference" / "recorded"
+RECORDED_DIR = Path(__file__).resolve().parents[1] / "contract" / "recorded"
 
 
 @dataclass(frozen=True)

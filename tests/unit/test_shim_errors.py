@@ -23,12 +23,12 @@ from compat_gateway.errors import (
     openai_failure,
     openai_stream_error,
     rpc_error_response,
-    status_code_of,
     unavailable_response,
 )
 from compat_gateway.inbound import InputError, _items
 from compat_gateway.render.openai_door import ChatCompletionBody, completion_sse
 from gaia_services.runtime.principal import Credentials
+from gaia_services.runtime.wire import status_of as status_code_of
 
 S = grpc.StatusCode
 
