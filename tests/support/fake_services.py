@@ -156,9 +156,12 @@ async def fake_mesh() -> AsyncIterator[FakeMesh]:
     services = {
         name: await start_service(spec, resources, address="127.0.0.1:0") for name, spec in specs.items()
     }
-    settings = Settings(
+    addr = {name: f"127.0.0.1:{running.port}" for name, running in services.items()}
+    settings = Settings(  # type: ignore[call-arg] (REDIS_URL is its environment name)
         REDIS_URL="redis://127.0.0.1:9/0",
-        **{f"{name}_addr": f"127.0.0.1:{running.port}" for name, running in services.items()},
+        auth_addr=addr["auth"],
+        chat_addr=addr["chat"],
+        asset_addr=addr["asset"],
     )
     server = uvicorn.Server(
         uvicorn.Config(build_app(settings), host="127.0.0.1", port=0, log_level="warning")
