@@ -157,7 +157,7 @@ async def fake_mesh() -> AsyncIterator[FakeMesh]:
         name: await start_service(spec, resources, address="127.0.0.1:0") for name, spec in specs.items()
     }
     addr = {name: f"127.0.0.1:{running.port}" for name, running in services.items()}
-    settings = Settings(  # type: ignore[call-arg] (REDIS_URL is its environment name)
+    settings = Settings(  # type: ignore[call-arg]  # REDIS_URL is its environment name
         REDIS_URL="redis://127.0.0.1:9/0",
         auth_addr=addr["auth"],
         chat_addr=addr["chat"],
