@@ -1,7 +1,8 @@
-"""Plain domain values → protobuf messages (and back), for the asset service's RPC adapters."""
+"""The pricing catalogue's plain values → protobuf messages (and the time stamps every asset reply uses)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from gaia.asset.v1 import asset_pb2
@@ -14,10 +15,15 @@ from gaia_services.asset.usage import ProviderTotals, provider_kind
 __all__ = [
     "PRICING_MODELS",
     "comparison_pb",
+    "comparisons_pb",
+    "current_pricing_pb",
+    "dalle_tiers_pb",
     "estimate_pb",
+    "meshy_packages_pb",
     "package_pb",
     "pricing_pb",
     "provider_usage_pb",
+    "providers_pb",
     "tier_pb",
     "ts",
 ]
@@ -27,6 +33,13 @@ PRICING_MODELS = {
     PricingModel.CREDIT_BASED: asset_pb2.PRICING_MODEL_CREDIT_BASED,
     PricingModel.PER_IMAGE: asset_pb2.PRICING_MODEL_PER_IMAGE,
     PricingModel.TOKEN_BASED: asset_pb2.PRICING_MODEL_TOKEN_BASED,
+}
+
+_CAPABILITIES = {
+    PricingModel.TIER_BASED: ("image_generation", "tier_management"),
+    PricingModel.CREDIT_BASED: ("3d_generation", "texture_generation"),
+    PricingModel.PER_IMAGE: ("image_generation", "quality_tiers"),
+    PricingModel.TOKEN_BASED: ("text_completion", "chat"),
 }
 
 
@@ -139,3 +152,67 @@ def provider_usage_pb(totals: ProviderTotals, *, detail: bool = True) -> asset_p
         else:
             message.tokens = totals.tokens
     return message
+
+
+def current_pricing_pb(
+    price: ProviderPrice, quality: str, when: datetime
+) -> asset_pb2.GetCurrentPricingResponse:
+    return asset_pb2.GetCurrentPricingResponse(
+        pricing=pricing_pb(price, quality), effective_date=ts(when), currency="USD"
+    )
+
+
+def providers_pb(entries: Sequence[ProviderPrice]) -> asset_pb2.ListPricingProvidersResponse:
+    rows = []
+    for price in entries:
+        row = asset_pb2.PricingProviderSummary(
+            name=price.provider,
+            pricing_model=PRICING_MODELS[price.model],
+            status="active",
+            last_updated=ts(price.last_updated),
+            capabilities=_CAPABILITIES[price.model],
+        )
+        if price.model is PricingModel.TIER_BASED:
+            row.tier_count = len(price.tiers)
+        if price.model is PricingModel.CREDIT_BASED:
+            row.operations.extend(op for op, _ in price.operations)
+        rows.append(row)
+    return asset_pb2.ListPricingProvidersResponse(
+        providers=rows, supported_models=list(PRICING_MODELS.values())
+    )
+
+
+def dalle_tiers_pb(price: ProviderPrice) -> asset_pb2.GetDalleTiersResponse:
+    return asset_pb2.GetDalleTiersResponse(
+        provider="dalle",
+        pricing_model=PRICING_MODELS[price.model],
+        tiers=[tier_pb(t) for t in price.tiers],
+        currency="USD",
+        billing_cycle="monthly",
+    )
+
+
+def meshy_packages_pb(price: ProviderPrice) -> asset_pb2.GetMeshyPackagesResponse:
+    return asset_pb2.GetMeshyPackagesResponse(
+        provider="meshy",
+        pricing_model=PRICING_MODELS[price.model],
+        packages=[package_pb(p) for p in price.packages],
+        operations=operations_pb(price),
+        currency="USD",
+    )
+
+
+def comparisons_pb(
+    rows: Sequence[Comparison], *, operation: str, quantity: int, quality: str, when: datetime
+) -> asset_pb2.CompareProvidersResponse:
+    """The comparison, cheapest first (``rows`` are sorted so)."""
+    reply = asset_pb2.CompareProvidersResponse(
+        operation=operation,
+        quantity=quantity,
+        quality=quality,
+        providers=[comparison_pb(r) for r in rows],
+        comparison_time=ts(when),
+    )
+    if rows:
+        reply.cheapest_provider = rows[0].provider
+    return reply

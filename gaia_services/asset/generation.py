@@ -19,23 +19,22 @@ import asyncpg
 
 from gaia_services.asset.assets import AssetRecord, AssetStore
 from gaia_services.asset.budgets import Budgets, Reservation
-from gaia_services.asset.providers import (
+from gaia_services.asset.providers.base import (
     GeneratedFile,
     GenerationSpec,
     Polling,
     Provider,
-    ProviderError,
+    api_error,
     enhance,
 )
 from gaia_services.asset.storage import Storage, content_type_for
 from gaia_services.asset.usage import UsageRecord, UsageStore
-from gaia_services.runtime.errors import Exhausted
+from gaia_services.runtime.errors import DomainError, Exhausted, failure_code
 from gaia_services.runtime.events import EventBus
 
-__all__ = ["Done", "Failed", "GenerationRequest", "Generator", "Progress"]
+__all__ = ["Done", "Event", "Failed", "GenerationRequest", "Generator", "Progress"]
 
 _log = logging.getLogger("gaia.asset.generation")
-RESOURCE_EXHAUSTED = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +61,8 @@ class Done:
 
 @dataclass(frozen=True, slots=True)
 class Failed:
+    """The generation's terminal failure; ``code`` is ``failure_code`` of the error (a status number)."""
+
     code: int
     reason: str
     message: str
@@ -177,7 +178,7 @@ class Generator:
         self, chain: list[Provider], spec: GenerationSpec
     ) -> AsyncIterator[Progress | GeneratedFile]:
         """Each provider in turn until one produces the file; the last provider's error otherwise."""
-        last_error: ProviderError | None = None
+        last_error: DomainError | None = None
         for provider in chain:
             yield Progress("provider_called", f"Calling {provider.name}", 20, provider.name)
             generated: GeneratedFile | None = None
@@ -190,14 +191,14 @@ class Generator:
                         )
                     else:
                         generated = item
-            except ProviderError as exc:
+            except DomainError as exc:
                 _log.warning("provider %s failed: %s", provider.name, exc.message)
                 last_error = exc
                 continue
             if generated is not None:
                 yield generated
                 return
-        raise last_error or ProviderError("No provider produced the asset")
+        raise last_error or api_error("No provider produced the asset")
 
     async def _undo(
         self, stored_key: str | None, reservation: Reservation | None, event: dict[str, object]
@@ -238,7 +239,7 @@ class Generator:
                 )
             except Exhausted as exc:
                 failure = exc.message
-                yield Failed(RESOURCE_EXHAUSTED, "budget_exceeded", exc.message)
+                yield Failed(failure_code(exc), "budget_exceeded", exc.message)
                 return
             yield Progress("budget_checked", "Budget checked", 10)
             generated: GeneratedFile | None = None
@@ -248,9 +249,9 @@ class Generator:
                         yield item
                     else:
                         generated = item
-            except ProviderError as error:
+            except DomainError as error:
                 failure = error.message
-                yield Failed(error.code, error.reason, f"Asset request failed: {error.message}")
+                yield Failed(failure_code(error), error.reason, f"Asset request failed: {error.message}")
                 return
             assert generated is not None
             asset_id = str(uuid.uuid4())

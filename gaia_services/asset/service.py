@@ -1,141 +1,250 @@
-"""The asset service's gRPC adapter: each RPC delegates to its area's adapter (pricing, usage, assets)."""
+"""The asset service's gRPC adapter: protobuf in, calls on the domain objects, protobuf out.
+
+One servicer for the one proto service; its domain objects are the parts (``wiring.AssetParts``): the
+pricing catalogue, the usage reports and the asset library. Conversion lives in ``convert*.py``.
+"""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import logging
 import uuid
 from collections.abc import AsyncIterator
-from typing import Any
+from datetime import UTC, datetime
 
 from gaia.asset.v1 import asset_pb2, asset_pb2_grpc
 from grpc import aio
 
-from gaia_services.asset.pricing import PricingBook
-from gaia_services.asset.service_assets import AssetRpcs
-from gaia_services.asset.service_pricing import PricingRpcs
-from gaia_services.asset.service_usage import UsageRpcs
+from gaia_services.asset.assets import AssetRecord
+from gaia_services.asset.convert import (
+    comparisons_pb,
+    current_pricing_pb,
+    dalle_tiers_pb,
+    estimate_pb,
+    meshy_packages_pb,
+    providers_pb,
+    ts,
+)
+from gaia_services.asset.convert_assets import asset_pb, category_of, generation_event_pb, generation_request
+from gaia_services.asset.convert_usage import (
+    analytics_pb,
+    billing_pb,
+    current_usage_pb,
+    history_pb,
+    limits_pb,
+    logged_pb,
+    monthly_pb,
+    usage_record,
+)
 from gaia_services.asset.settings import AssetSettings
-from gaia_services.asset.usage import UsageStore
+from gaia_services.asset.storage import content_type_for
+from gaia_services.asset.wiring import AssetParts
+from gaia_services.runtime.calls import caller
+from gaia_services.runtime.errors import InvalidArgument
 from gaia_services.runtime.remote_auth import RemoteAuthenticator
 from gaia_services.runtime.resources import Resources
 from gaia_services.runtime.server import Closer, ServiceSpec
 
 __all__ = ["AssetServicer", "spec"]
 
-_log = logging.getLogger("gaia.asset")
 _SERVICE = asset_pb2.DESCRIPTOR.services_by_name["AssetService"].full_name
+_CHUNK = 64 * 1024
 
 
 class AssetServicer(asset_pb2_grpc.AssetServiceServicer):
-    """Owns what the asset service opens beyond ``Resources``: the providers' and the storage's HTTP
-    sessions and the pricing subscription. ``start`` in the serving loop, ``close`` at shutdown."""
+    """Every method serves an authenticated caller (the service has no public methods)."""
 
-    def __init__(self, *, resources: Resources, settings: AssetSettings) -> None:
-        self._resources = resources
-        usage = UsageStore(pool=resources.pool())
-        self._pricing = PricingRpcs(
-            book=PricingBook(pricing_file=settings.pricing_file),
-            pool=resources.pool(),
-            usage=usage,
-            events=resources.events,
-            origin=f"asset-{uuid.uuid4().hex[:12]}",
+    def __init__(self, *, parts: AssetParts) -> None:
+        self._catalogue = parts.catalogue
+        self._usage = parts.usage
+        self._library = parts.library
+        self._settings = parts.settings
+
+    def _asset_pb(self, record: AssetRecord) -> asset_pb2.Asset:
+        return asset_pb(
+            record, download_url=self._library.download_url(record.asset_id), bucket=self._library.bucket
         )
-        self._usage = UsageRpcs(usage=usage, pricing=self._pricing, settings=settings)
-        self._assets = AssetRpcs(resources=resources, settings=settings, usage=usage, pricing=self._pricing)
-        self._starting: asyncio.Task[None] | None = None
 
-    def start(self) -> asyncio.Task[None]:
-        """Subscribe to pricing reloads of the other replicas (in the background; needs a running loop)."""
-        if self._starting is None:
-            self._starting = asyncio.get_running_loop().create_task(self._start())
-        return self._starting
+    # ----- assets -----
+    async def GenerateAsset(
+        self, request: asset_pb2.GenerateAssetRequest, context: aio.ServicerContext
+    ) -> AsyncIterator[asset_pb2.GenerateAssetResponse]:
+        category = category_of(request.category)
+        if category is None:
+            raise InvalidArgument("category is required")
+        generation_id = str(uuid.uuid4())
+        events = self._library.generate(
+            generation_request(request, category=category),
+            user_id=caller().user_id,
+            generation_id=generation_id,
+        )
+        async for event in events:
+            yield generation_event_pb(event, generation_id=generation_id, to_asset=self._asset_pb)
 
-    async def _start(self) -> None:
-        try:
-            await self._pricing.sync.start()
-        except Exception as exc:  # serving goes on; reloads then stay on this replica
-            _log.warning("pricing subscription failed: %r", exc)
+    async def ListAssets(
+        self, request: asset_pb2.ListAssetsRequest, context: aio.ServicerContext
+    ) -> asset_pb2.ListAssetsResponse:
+        records, total = await self._library.list(
+            user_id=caller().user_id,
+            category=category_of(request.category) or "",
+            style=request.style,
+            query=request.query,
+            limit=request.page.limit,
+            offset=request.page.offset,
+        )
+        return asset_pb2.ListAssetsResponse(assets=[self._asset_pb(r) for r in records], total=total)
 
-    async def close(self) -> None:
-        """Stop listening and release outgoing connections. Idempotent."""
-        if self._starting is not None and not self._starting.done():
-            self._starting.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._starting
-        await self._pricing.sync.close()
-        await self._assets.close()
+    async def GetAsset(
+        self, request: asset_pb2.GetAssetRequest, context: aio.ServicerContext
+    ) -> asset_pb2.GetAssetResponse:
+        record = await self._library.owned(user_id=caller().user_id, asset_id=request.asset_id)
+        return asset_pb2.GetAssetResponse(asset=self._asset_pb(record))
 
-    # Assets.
-    async def GenerateAsset(self, request: Any, context: aio.ServicerContext) -> AsyncIterator[Any]:
-        async for event in self._assets.generate(request):
-            yield event
+    async def DownloadAsset(
+        self, request: asset_pb2.DownloadAssetRequest, context: aio.ServicerContext
+    ) -> AsyncIterator[asset_pb2.DownloadAssetResponse]:
+        """The file in chunks; the first message also carries its type, name and size."""
+        record = await self._library.owned(user_id=caller().user_id, asset_id=request.asset_id)
+        async with self._library.open(record) as blob:
+            first: asset_pb2.DownloadAssetResponse | None = asset_pb2.DownloadAssetResponse(
+                content_type=content_type_for(record.file_format),
+                file_name=f"{record.asset_id}.{record.file_format}",
+                total_size_bytes=blob.size,
+            )
+            async with contextlib.aclosing(blob.chunks(_CHUNK)) as chunks:
+                async for piece in chunks:
+                    if first is not None:
+                        first.data = piece
+                        yield first
+                        first = None
+                    else:
+                        yield asset_pb2.DownloadAssetResponse(data=piece)
+            if first is not None:  # an empty file: the header message alone
+                yield first
 
-    async def ListAssets(self, request: Any, context: aio.ServicerContext) -> Any:
-        return await self._assets.list(request)
+    # ----- pricing -----
+    async def GetCurrentPricing(
+        self, request: asset_pb2.GetCurrentPricingRequest, context: aio.ServicerContext
+    ) -> asset_pb2.GetCurrentPricingResponse:
+        price = await self._catalogue.price(request.provider)
+        return current_pricing_pb(price, request.quality or "standard", datetime.now(UTC))
 
-    async def GetAsset(self, request: Any, context: aio.ServicerContext) -> Any:
-        return await self._assets.get(request)
+    async def GetPricingAnalytics(
+        self, request: asset_pb2.GetPricingAnalyticsRequest, context: aio.ServicerContext
+    ) -> asset_pb2.GetPricingAnalyticsResponse:
+        analytics = await self._usage.analytics(
+            caller().user_id,
+            start_date=request.start_date,
+            end_date=request.end_date,
+            provider=request.provider,
+        )
+        return analytics_pb(analytics)
 
-    async def DownloadAsset(self, request: Any, context: aio.ServicerContext) -> AsyncIterator[Any]:
-        async for chunk in self._assets.download(request):
-            yield chunk
+    async def UpdatePricing(
+        self, request: asset_pb2.UpdatePricingRequest, context: aio.ServicerContext
+    ) -> asset_pb2.UpdatePricingResponse:
+        started = datetime.now(UTC)
+        await self._catalogue.update(request.provider)
+        return asset_pb2.UpdatePricingResponse(
+            provider=request.provider,
+            status="completed",
+            update_time=ts(started),
+            estimated_completion=ts(datetime.now(UTC)),
+        )
 
-    # Pricing.
-    async def GetCurrentPricing(self, request: Any, context: aio.ServicerContext) -> Any:
-        return await self._pricing.current(request)
+    async def ListPricingProviders(
+        self, request: asset_pb2.ListPricingProvidersRequest, context: aio.ServicerContext
+    ) -> asset_pb2.ListPricingProvidersResponse:
+        return providers_pb(await self._catalogue.entries())
 
-    async def GetPricingAnalytics(self, request: Any, context: aio.ServicerContext) -> Any:
-        return await self._pricing.analytics(request)
+    async def EstimateCost(
+        self, request: asset_pb2.EstimateCostRequest, context: aio.ServicerContext
+    ) -> asset_pb2.EstimateCostResponse:
+        value = await self._catalogue.estimate(
+            request.provider,
+            operation=request.operation or "standard",
+            quantity=request.quantity or 1,
+            quality=request.quality or "standard",
+            tokens=request.estimated_tokens or 1000,
+        )
+        return estimate_pb(value, datetime.now(UTC))
 
-    async def UpdatePricing(self, request: Any, context: aio.ServicerContext) -> Any:
-        return await self._pricing.update(request)
+    async def GetDalleTiers(
+        self, request: asset_pb2.GetDalleTiersRequest, context: aio.ServicerContext
+    ) -> asset_pb2.GetDalleTiersResponse:
+        return dalle_tiers_pb(await self._catalogue.dalle())
 
-    async def ListPricingProviders(self, request: Any, context: aio.ServicerContext) -> Any:
-        return await self._pricing.providers()
+    async def GetMeshyPackages(
+        self, request: asset_pb2.GetMeshyPackagesRequest, context: aio.ServicerContext
+    ) -> asset_pb2.GetMeshyPackagesResponse:
+        return meshy_packages_pb(await self._catalogue.meshy())
 
-    async def EstimateCost(self, request: Any, context: aio.ServicerContext) -> Any:
-        return await self._pricing.estimate(request)
+    async def CompareProviders(
+        self, request: asset_pb2.CompareProvidersRequest, context: aio.ServicerContext
+    ) -> asset_pb2.CompareProvidersResponse:
+        quantity, quality = request.quantity or 1, request.quality or "standard"
+        rows = await self._catalogue.compare(operation=request.operation, quantity=quantity, quality=quality)
+        return comparisons_pb(
+            rows, operation=request.operation, quantity=quantity, quality=quality, when=datetime.now(UTC)
+        )
 
-    async def GetDalleTiers(self, request: Any, context: aio.ServicerContext) -> Any:
-        return await self._pricing.dalle_tiers()
+    # ----- usage -----
+    async def RecordUsage(
+        self, request: asset_pb2.RecordUsageRequest, context: aio.ServicerContext
+    ) -> asset_pb2.RecordUsageResponse:
+        """Usage of the caller, or (for admins and services) of ``request.user_id``."""
+        principal = caller()
+        record = usage_record(request, user_id=request.user_id or principal.user_id)
+        return asset_pb2.RecordUsageResponse(usage_id=await self._usage.record(record, caller=principal))
 
-    async def GetMeshyPackages(self, request: Any, context: aio.ServicerContext) -> Any:
-        return await self._pricing.meshy_packages()
+    async def GetCurrentUsage(
+        self, request: asset_pb2.GetCurrentUsageRequest, context: aio.ServicerContext
+    ) -> asset_pb2.GetCurrentUsageResponse:
+        return current_usage_pb(await self._usage.current(caller().user_id, provider=request.provider))
 
-    async def CompareProviders(self, request: Any, context: aio.ServicerContext) -> Any:
-        return await self._pricing.compare(request)
+    async def GetUsageHistory(
+        self, request: asset_pb2.GetUsageHistoryRequest, context: aio.ServicerContext
+    ) -> asset_pb2.GetUsageHistoryResponse:
+        history = await self._usage.history(caller().user_id, days=request.days, provider=request.provider)
+        return history_pb(history)
 
-    # Usage.
-    async def RecordUsage(self, request: Any, context: aio.ServicerContext) -> Any:
-        return await self._usage.record(request)
+    async def LogUsage(
+        self, request: asset_pb2.LogUsageRequest, context: aio.ServicerContext
+    ) -> asset_pb2.LogUsageResponse:
+        logged = await self._usage.log(
+            caller().user_id,
+            provider=request.provider,
+            operation=request.operation,
+            cost=request.cost if request.HasField("cost") else None,
+            model=request.model,
+            tokens=request.tokens if request.HasField("tokens") else None,
+            images=request.images,
+            credits=request.credits,
+            quality=request.quality,
+            request_id=request.request_id,
+        )
+        return logged_pb(logged)
 
-    async def GetCurrentUsage(self, request: Any, context: aio.ServicerContext) -> Any:
-        return await self._usage.current(request)
+    async def GetUsageLimits(
+        self, request: asset_pb2.GetUsageLimitsRequest, context: aio.ServicerContext
+    ) -> asset_pb2.GetUsageLimitsResponse:
+        return limits_pb(await self._usage.limits(caller().user_id, provider=request.provider))
 
-    async def GetUsageHistory(self, request: Any, context: aio.ServicerContext) -> Any:
-        return await self._usage.history(request)
+    async def GetCurrentBilling(
+        self, request: asset_pb2.GetCurrentBillingRequest, context: aio.ServicerContext
+    ) -> asset_pb2.GetCurrentBillingResponse:
+        return billing_pb(await self._usage.billing(caller().user_id), self._settings)
 
-    async def LogUsage(self, request: Any, context: aio.ServicerContext) -> Any:
-        return await self._usage.log(request)
-
-    async def GetUsageLimits(self, request: Any, context: aio.ServicerContext) -> Any:
-        return await self._usage.limits(request)
-
-    async def GetCurrentBilling(self, request: Any, context: aio.ServicerContext) -> Any:
-        return await self._usage.billing()
-
-    async def GetMonthlyReport(self, request: Any, context: aio.ServicerContext) -> Any:
-        return await self._usage.monthly(request)
+    async def GetMonthlyReport(
+        self, request: asset_pb2.GetMonthlyReportRequest, context: aio.ServicerContext
+    ) -> asset_pb2.GetMonthlyReportResponse:
+        return monthly_pb(await self._usage.monthly(caller().user_id, month=request.month))
 
 
 def _register(server: aio.Server, resources: Resources) -> Closer:
-    settings = AssetSettings()  # read once, where the service is wired
-    servicer = AssetServicer(resources=resources, settings=settings)
-    servicer.start()
-    asset_pb2_grpc.add_AssetServiceServicer_to_server(servicer, server)
-    return servicer.close  # after the drain: the pricing subscription, provider and S3 sessions
+    parts = AssetParts(resources=resources, settings=AssetSettings())  # settings read once, here
+    parts.start()
+    asset_pb2_grpc.add_AssetServiceServicer_to_server(AssetServicer(parts=parts), server)
+    return parts.close  # after the drain: the pricing subscription, provider and S3 sessions
 
 
 def spec() -> ServiceSpec:

@@ -25,7 +25,7 @@ from gaia_services.auth.api_keys import ApiKeyStore
 from gaia_services.auth.cache import CachedIdentity, CredentialCache
 from gaia_services.auth.limits import SlidingWindow
 from gaia_services.auth.tokens import TokenError, TokenSigner
-from gaia_services.runtime.errors import CredentialsForbidden, CredentialsRejected, RateLimited
+from gaia_services.runtime.errors import CredentialsForbidden, CredentialsRejected, DomainError, RateLimited
 from gaia_services.runtime.principal import AuthType, Credentials, Principal
 from gaia_services.runtime.wire import NOT_AUTHENTICATED
 
@@ -102,6 +102,19 @@ class LocalAuthenticator:
                 raise CredentialsForbidden(BAD_CREDENTIALS)
             return identity
         raise CredentialsRejected(NOT_AUTHENTICATED)
+
+    async def validate(self, *, token: str = "", api_key: str = "") -> Principal | None:
+        """Whose credentials these are, the JWT tried alone, then the key alone (no rate limit counted);
+        None when neither identifies anyone."""
+        for credentials in (Credentials(jwt=token), Credentials(api_key=api_key)):
+            if not credentials.present:
+                continue
+            try:
+                identity = await self.identify(credentials)
+            except DomainError:
+                continue
+            return identity.principal
+        return None
 
     async def _from_jwt(self, token: str) -> CachedIdentity | None:
         try:

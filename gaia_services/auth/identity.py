@@ -110,10 +110,6 @@ class Identity:
         self._resend_interval_s = resend_interval_s
         self._dummy_hash = ""  # verified against for unknown emails, so timing does not reveal them
 
-    @property
-    def users(self) -> Users:
-        return self._users
-
     # ----- sessions -----
     async def _issue(self, user: UserRecord, session_id: str, refresh_token: str) -> IssuedSession:
         access, expires_at = self._signer.issue(user_id=user.id, email=user.email, session_id=session_id)

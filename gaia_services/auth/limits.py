@@ -15,7 +15,9 @@ from dataclasses import dataclass
 
 import redis.asyncio as redis
 
-__all__ = ["Decision", "LoginThrottle", "SlidingWindow"]
+from gaia_services.runtime.errors import InvalidArgument
+
+__all__ = ["Decision", "LoginThrottle", "NamedLimits", "SlidingWindow"]
 
 _log = logging.getLogger("gaia.auth.limits")
 
@@ -127,3 +129,20 @@ class LoginThrottle:
             await self._client.delete(self._key(email))
         except _REDIS_ERRORS:
             return
+
+
+class NamedLimits:
+    """Per-minute limits other services ask about by name (``CheckRateLimit``): ``root`` has its own rate,
+    every other name the default one."""
+
+    def __init__(self, *, window: SlidingWindow, per_minute: int, root_per_minute: int) -> None:
+        self._window = window
+        self._per_minute = per_minute
+        self._root_per_minute = root_per_minute
+
+    async def hit(self, name: str, key: str, *, cost: int = 1) -> Decision:
+        """Count ``cost`` (at least 1) against ``key`` under the limit ``name``."""
+        limit = self._root_per_minute if name == "root" else self._per_minute
+        if not key:
+            raise InvalidArgument("A rate-limit key is required")
+        return await self._window.hit(f"{name or 'default'}:{key}", limit=limit, cost=max(1, cost))

@@ -2,20 +2,24 @@
 
 A session is a refresh-token family: its id is the access token's ``session_id`` claim. Refresh tokens are
 opaque, stored only as SHA-256 hex, and spent on first use; presenting a spent one again revokes the whole
-family (the session), since only a thief or a replay would do that.
+family (the session), since only a thief or a replay would do that. One check (``_check``) serves refresh
+and logout; only refresh refuses an expired token.
 """
 
 from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import asyncpg
 
 __all__ = ["RefreshTokenError", "Rotation", "Sessions", "hash_token", "new_token"]
+
+_T = TypeVar("_T")
 
 
 def hash_token(raw: str) -> str:
@@ -72,32 +76,47 @@ class Sessions:
 
     async def rotate(self, raw: str) -> Rotation:
         """Spend ``raw`` and issue its successor in the same family."""
+        return await self._revoking_reuse(self._rotate(raw))
+
+    async def session_of(self, raw: str) -> tuple[str, str]:
+        """(session id, user id) of an unspent refresh token, to end its session (logout). An expired one
+        still names its session: ending a session is harmless, as with an expired access token."""
+        return await self._revoking_reuse(self._session_of(raw))
+
+    async def _revoking_reuse(self, lookup: Awaitable[_T]) -> _T:
         try:
-            return await self._rotate(raw)
+            return await lookup
         except RefreshTokenError as exc:
             if exc.revoked_session:  # reuse: revoke the family (after the lookup's transaction rolled back)
                 await self.revoke(exc.revoked_session)
             raise
 
+    @staticmethod
+    async def _check(conn: Any, token_hash: str, *, allow_expired: bool) -> tuple[str, str]:
+        """The one check of a presented refresh token, its row locked: (session id, user id), or
+        ``RefreshTokenError``. A spent token (reuse) names its session, to be revoked."""
+        row = await conn.fetchrow(
+            """SELECT t.session_id, t.user_id, t.used_at, t.revoked_at, t.expires_at < now() AS expired,
+                      s.revoked_at AS session_revoked
+                 FROM refresh_tokens t JOIN auth_sessions s ON s.id = t.session_id
+                WHERE t.token_hash = $1 FOR UPDATE OF t""",
+            token_hash,
+        )
+        if row is None:
+            raise RefreshTokenError(NOT_FOUND)
+        session_id, user_id = str(row["session_id"]), str(row["user_id"])
+        if row["session_revoked"] is not None:
+            raise RefreshTokenError(REVOKED)
+        if row["used_at"] is not None or row["revoked_at"] is not None:
+            raise RefreshTokenError(ALREADY_USED, revoked_session=session_id, user_id=user_id)
+        if row["expired"] and not allow_expired:
+            raise RefreshTokenError(EXPIRED)
+        return session_id, user_id
+
     async def _rotate(self, raw: str) -> Rotation:
         token_hash = hash_token(raw)
         async with self._pool.acquire() as conn, conn.transaction():
-            row = await conn.fetchrow(
-                """SELECT t.session_id, t.user_id, t.used_at, t.revoked_at, t.expires_at < now() AS expired,
-                          s.revoked_at AS session_revoked
-                     FROM refresh_tokens t JOIN auth_sessions s ON s.id = t.session_id
-                    WHERE t.token_hash = $1 FOR UPDATE OF t""",
-                token_hash,
-            )
-            if row is None:
-                raise RefreshTokenError(NOT_FOUND)
-            session_id, user_id = str(row["session_id"]), str(row["user_id"])
-            if row["session_revoked"] is not None:
-                raise RefreshTokenError(REVOKED)
-            if row["used_at"] is not None or row["revoked_at"] is not None:
-                raise RefreshTokenError(ALREADY_USED, revoked_session=session_id, user_id=user_id)
-            if row["expired"]:
-                raise RefreshTokenError(EXPIRED)
+            session_id, user_id = await self._check(conn, token_hash, allow_expired=False)
             successor = new_token()
             await conn.execute("UPDATE refresh_tokens SET used_at = now() WHERE token_hash = $1", token_hash)
             await conn.execute(
@@ -114,32 +133,9 @@ class Sessions:
             )
         return Rotation(session_id=session_id, user_id=user_id, refresh_token=successor)
 
-    async def session_of(self, raw: str) -> tuple[str, str]:
-        """(session id, user id) of a live refresh token; a spent one revokes its family and is refused."""
-        try:
-            return await self._session_of(raw)
-        except RefreshTokenError as exc:
-            if exc.revoked_session:
-                await self.revoke(exc.revoked_session)
-            raise
-
     async def _session_of(self, raw: str) -> tuple[str, str]:
-        token_hash = hash_token(raw)
         async with self._pool.acquire() as conn, conn.transaction():
-            row = await conn.fetchrow(
-                """SELECT t.session_id, t.user_id, t.used_at, t.revoked_at, s.revoked_at AS session_revoked
-                     FROM refresh_tokens t JOIN auth_sessions s ON s.id = t.session_id
-                    WHERE t.token_hash = $1 FOR UPDATE OF t""",
-                token_hash,
-            )
-            if row is None:
-                raise RefreshTokenError(NOT_FOUND)
-            session_id, user_id = str(row["session_id"]), str(row["user_id"])
-            if row["session_revoked"] is not None:
-                raise RefreshTokenError(REVOKED)
-            if row["used_at"] is not None or row["revoked_at"] is not None:
-                raise RefreshTokenError(ALREADY_USED, revoked_session=session_id, user_id=user_id)
-        return session_id, user_id
+            return await self._check(conn, hash_token(raw), allow_expired=True)
 
     async def revoke(self, session_id: str) -> str | None:
         """Revoke a live session and its tokens; the owner's user id, or None when nothing was live."""

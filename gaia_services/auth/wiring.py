@@ -16,19 +16,21 @@ from typing import Any
 import redis.asyncio as redis
 
 from gaia_services.auth.accounts import Accounts, RevokedKey
+from gaia_services.auth.admin import UserAdmin
 from gaia_services.auth.api_keys import ApiKeyStore
 from gaia_services.auth.authenticator import LocalAuthenticator
 from gaia_services.auth.cache import CredentialCache
 from gaia_services.auth.config import AuthSettings
 from gaia_services.auth.confirmations import Confirmations
 from gaia_services.auth.identity import Identity
-from gaia_services.auth.limits import LoginThrottle, SlidingWindow
+from gaia_services.auth.keyring import KEY_REVOKED, Keyring
+from gaia_services.auth.limits import LoginThrottle, NamedLimits, SlidingWindow
 from gaia_services.auth.mailer import FileMailer, Mailer, SmtpMailer
 from gaia_services.auth.passwords import Passwords
 from gaia_services.auth.sessions import Sessions
 from gaia_services.auth.tokens import TokenSigner
 from gaia_services.auth.users import Users
-from gaia_services.runtime.events import EventBus, NatsEventBus, connect_events
+from gaia_services.runtime.events import NatsEventBus, connect_events
 from gaia_services.runtime.resources import Resources
 from gaia_services.settings import Settings
 
@@ -36,28 +38,20 @@ __all__ = ["KEY_REVOKED", "SESSION_REVOKED", "AuthParts", "announce_key_revoked"
 
 _log = logging.getLogger("gaia.auth")
 
-KEY_REVOKED = "gaia.auth.api_key.revoked"
 SESSION_REVOKED = "gaia.auth.session.revoked"
 
 
 @dataclass(frozen=True)
 class AuthParts:
-    settings: Settings
-    auth: AuthSettings
+    """The auth service's domain objects. The interceptor's authenticator is one of them: it shares the
+    credential cache (and its revocation listener) with the rest."""
+
     authenticator: LocalAuthenticator
     identity: Identity
-    accounts: Accounts
-    cache: CredentialCache
-    limiter: SlidingWindow
-    events: EventBus
-    passwords: Passwords
+    keyring: Keyring
+    admin: UserAdmin
+    limits: NamedLimits
     listening: asyncio.Task[None] | None = None
-
-    async def key_revoked(self, revoked: RevokedKey) -> None:
-        await self.cache.forget("api_key", revoked.key_hash)
-        await self.events.publish(
-            KEY_REVOKED, {"api_key_id": revoked.info.id, "user_id": revoked.info.user_id}
-        )
 
 
 def _mailer(settings: Settings, auth: AuthSettings) -> Mailer:
@@ -117,19 +111,25 @@ def build_parts(resources: Resources, auth: AuthSettings | None = None) -> AuthP
         public_url=auth.public_url or f"http://{settings.host}:{settings.http_port}",
         resend_interval_s=auth.resend_interval_s,
     )
+    keyring = Keyring(
+        accounts=Accounts(pool=pool, env=settings.env.value),
+        users=users,
+        cache=cache,
+        events=resources.events,
+    )
     listening = None
     if isinstance(resources.events, NatsEventBus):
         listening = asyncio.get_running_loop().create_task(_listen(resources.events, cache))
     return AuthParts(
-        settings=settings,
-        auth=auth,
         authenticator=authenticator,
         identity=identity,
-        accounts=Accounts(pool=pool, env=settings.env.value),
-        cache=cache,
-        limiter=limiter,
-        events=resources.events,
-        passwords=passwords,
+        keyring=keyring,
+        admin=UserAdmin(users=users, passwords=passwords, keyring=keyring, events=resources.events),
+        limits=NamedLimits(
+            window=limiter,
+            per_minute=auth.rate_limit_per_minute,
+            root_per_minute=settings.root_rate_limit_per_minute,
+        ),
         listening=listening,
     )
 

@@ -12,9 +12,12 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import asyncpg
 import pytest
 
+from gaia_services.auth.sessions import hash_token
 from tests.integration.test_auth_mesh import auth_http, auth_mesh, mint
+from tests.support.infra import Infra
 from tests.support.mesh import DEV_API_KEY, Mesh
 from tests.support.recorded import load, normalise
 
@@ -287,6 +290,38 @@ async def test_logout_by_refresh_token_and_without_credentials(
     assert (status, body) == (400, _wrapped("Logout failed: Invalid Refresh Token: Session Revoked"))
     async with auth_http.post(f"{V1}/logout", headers={"Content-Length": "0"}) as response:
         assert (response.status, await response.json()) == (200, {"message": "Logged out successfully"})
+
+
+async def test_an_expired_refresh_token_cannot_refresh_but_still_ends_its_session(
+    auth_http: aiohttp.ClientSession, auth_mesh: Mesh, infra: Infra
+) -> None:
+    """CONTRACT §3 refuses only a spent refresh token at logout; like an expired access token (Bearer), an
+    expired refresh token still ends its own session (logging out is harmless). Refresh refuses it."""
+    email = await _registered_and_confirmed(auth_http, auth_mesh)
+    _, body = await _post(auth_http, f"{V1}/login", {"email": email, "password": "secret123"})
+    session = body["session"]
+    conn = await asyncpg.connect(infra.database_url)
+    try:
+        await conn.execute(
+            "UPDATE refresh_tokens SET expires_at = now() - interval '1 minute' WHERE token_hash = $1",
+            hash_token(session["refresh_token"]),
+        )
+    finally:
+        await conn.close()
+    status, body = await _post(auth_http, f"{V1}/refresh", {"refresh_token": session["refresh_token"]})
+    assert (status, body) == (400, _wrapped("Token refresh failed: Invalid Refresh Token: Expired"))
+    async with auth_http.get(
+        PROTECTED, headers={"Authorization": f"Bearer {session['access_token']}"}
+    ) as response:
+        assert response.status == 200  # a refused refresh leaves the session alone
+    status, body = await _post(auth_http, f"{V1}/logout", {"refresh_token": session["refresh_token"]})
+    assert (status, body) == (200, {"message": "Logged out successfully"})
+    async with auth_http.get(
+        PROTECTED, headers={"Authorization": f"Bearer {session['access_token']}"}
+    ) as response:
+        assert response.status == 401
+    status, body = await _post(auth_http, f"{V1}/logout", {"refresh_token": session["refresh_token"]})
+    assert (status, body) == (400, _wrapped("Logout failed: Invalid Refresh Token: Session Revoked"))
 
 
 @pytest.mark.parametrize(

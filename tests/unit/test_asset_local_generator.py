@@ -9,8 +9,8 @@ import struct
 import wave
 import zlib
 
-from gaia_services.asset.local_generator import make_gltf, make_png, make_wav
 from gaia_services.asset.providers import enhance
+from gaia_services.asset.providers.local import make_gltf, make_png, make_wav
 
 
 def test_png_is_a_valid_image_of_the_requested_size() -> None:

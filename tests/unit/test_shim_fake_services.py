@@ -106,10 +106,10 @@ async def test_a_failed_event_and_a_broken_stream_end_the_grammar_with_its_error
 ) -> None:
     status, raw = await _post(mesh, "/api/v0.3/chat", {"message": "fail:gone", "stream": True})
     assert status == 200
-    assert raw == (
-        b'data: {"type": "metadata", "conversation_id": "c1", "model": "unified-chat", "timestamp": 1700000000}\n\n'
-        b'data: {"type": "error", "error": "gone"}\n\n'
-    )
+    opening = {"type": "metadata", "conversation_id": "c1", "model": "unified-chat", "timestamp": 1700000000}
+    error = b'data: {"type": "error", "error": "gone"}\n\n'
+    assert raw == f"data: {json.dumps(opening)}\n\n".encode() + error
+
     status, raw = await _post(mesh, "/api/v1/chat", {"message": "break", "stream": True})
     events = [json.loads(line[6:]) for line in raw.decode().split("\n\n") if line and line != "data: [DONE]"]
     assert status == 200 and raw.endswith(b"data: [DONE]\n\n")

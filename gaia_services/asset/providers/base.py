@@ -1,8 +1,15 @@
-"""What every generator shares: its request, the file it returns, its errors, and HTTP with retries."""
+"""What every generator shares: its request, the file it returns, its errors, and HTTP with retries.
+
+A generator fails with the runtime's own error kinds: ``Unavailable`` (reason ``"api_error"`` or
+``"connection_error"``) or ``DeadlineExceeded`` (reason ``"timeout"``); the generation stream reports
+``failure_code`` of the error as its ``Failure.code``.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -10,19 +17,23 @@ from typing import Any, Protocol
 
 import aiohttp
 
+from gaia_services.asset.pricing import PricingBook
+from gaia_services.runtime.errors import DeadlineExceeded, DomainError, Unavailable
+
 __all__ = [
     "GeneratedFile",
     "GenerationSpec",
     "Polling",
     "Provider",
-    "ProviderError",
+    "api_error",
+    "decode_image",
     "enhance",
     "fetch_bytes",
     "http_json",
+    "image_price",
+    "timed_out",
+    "unreachable",
 ]
-
-# gRPC status code numbers (google.rpc.Code) carried by a stream's Failure.
-UNAVAILABLE, DEADLINE_EXCEEDED = 14, 4
 
 _STYLE_SUFFIXES = {
     "realistic": "photorealistic, highly detailed, professional photography",
@@ -76,16 +87,6 @@ class Polling:
     message: str = ""
 
 
-class ProviderError(Exception):
-    """A provider failed; the message is safe to show. ``code`` is the gRPC status number to report."""
-
-    def __init__(self, message: str, *, code: int = UNAVAILABLE, reason: str = "api_error") -> None:
-        super().__init__(message)
-        self.message = message
-        self.code = code
-        self.reason = reason
-
-
 class Provider(Protocol):
     name: str
 
@@ -94,8 +95,34 @@ class Provider(Protocol):
         ...
 
     def run(self, spec: GenerationSpec) -> AsyncIterator[Polling | GeneratedFile]:
-        """Zero or more ``Polling`` events, then exactly one ``GeneratedFile``; raises ``ProviderError``."""
+        """Zero or more ``Polling`` events, then exactly one ``GeneratedFile``; raises a ``DomainError``
+        (``api_error``, ``unreachable``, ``timed_out``)."""
         ...
+
+
+def api_error(message: str, *, transient: bool = False) -> Unavailable:
+    """The provider answered, but not with the asset (an HTTP error, an unreadable or empty answer)."""
+    return Unavailable(message, reason="api_error", transient=transient)
+
+
+def unreachable(message: str) -> Unavailable:
+    return Unavailable(message, reason="connection_error", transient=True)
+
+
+def timed_out(message: str) -> DeadlineExceeded:
+    return DeadlineExceeded(message, reason="timeout", transient=True)
+
+
+def image_price(book: PricingBook, provider: str, quality: str) -> Decimal:
+    price = book.get(provider)
+    return Decimal(str(price.image_cost(quality))) if price else Decimal(0)
+
+
+def decode_image(data: str | None, provider: str) -> bytes:
+    try:
+        return base64.b64decode(data or "", validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise api_error(f"{provider} returned an unreadable image") from exc
 
 
 async def http_json(
@@ -110,7 +137,7 @@ async def http_json(
     retries: int,
 ) -> Any:
     """One JSON call, retried on connection errors, timeouts and 5xx/429 with a short backoff."""
-    last: ProviderError | None = None
+    last: DomainError | None = None
     for attempt in range(retries + 1):
         if attempt:
             await asyncio.sleep(min(2.0, 0.2 * 2 ** (attempt - 1)))
@@ -119,17 +146,15 @@ async def http_json(
                 method, url, headers=headers, json=body, timeout=aiohttp.ClientTimeout(total=timeout_s)
             ) as response:
                 if response.status >= 500 or response.status == 429:
-                    last = ProviderError(f"{provider} answered HTTP {response.status}")
+                    last = api_error(f"{provider} answered HTTP {response.status}", transient=True)
                     continue
                 if response.status >= 400:
-                    raise ProviderError(f"{provider} refused the request (HTTP {response.status})")
+                    raise api_error(f"{provider} refused the request (HTTP {response.status})")
                 return await response.json(content_type=None)
         except TimeoutError:
-            last = ProviderError(
-                f"{provider} timed out after {timeout_s:g}s", code=DEADLINE_EXCEEDED, reason="timeout"
-            )
+            last = timed_out(f"{provider} timed out after {timeout_s:g}s")
         except aiohttp.ClientError as exc:
-            last = ProviderError(f"{provider} unreachable: {type(exc).__name__}", reason="connection_error")
+            last = unreachable(f"{provider} unreachable: {type(exc).__name__}")
     assert last is not None
     raise last
 
@@ -148,16 +173,12 @@ async def fetch_bytes(
             url, headers=headers, timeout=aiohttp.ClientTimeout(total=timeout_s)
         ) as response:
             if response.status >= 400:
-                raise ProviderError(f"{provider} file download failed (HTTP {response.status})")
+                raise api_error(f"{provider} file download failed (HTTP {response.status})")
             data = await response.content.read(max_bytes + 1)
     except TimeoutError as exc:
-        raise ProviderError(
-            f"{provider} download timed out", code=DEADLINE_EXCEEDED, reason="timeout"
-        ) from exc
+        raise timed_out(f"{provider} download timed out") from exc
     except aiohttp.ClientError as exc:
-        raise ProviderError(
-            f"{provider} download failed: {type(exc).__name__}", reason="connection_error"
-        ) from exc
+        raise unreachable(f"{provider} download failed: {type(exc).__name__}") from exc
     if len(data) > max_bytes:
-        raise ProviderError(f"{provider} file is larger than the configured maximum")
+        raise api_error(f"{provider} file is larger than the configured maximum")
     return data

@@ -1,4 +1,5 @@
-"""The built-in generator of keyless dev mode: real, small files of the right kind, made locally.
+"""The built-in generator of keyless dev mode (``LocalProvider``): real, small files of the right kind,
+made locally.
 
 Images and textures are PNGs, audio is a WAV tone, 3D assets and animations are glTF 2.0 cubes. The content is
 derived from the prompt, so the same prompt gives the same file.
@@ -14,8 +15,12 @@ import math
 import struct
 import wave
 import zlib
+from collections.abc import AsyncIterator
+from decimal import Decimal
 
-__all__ = ["make_gltf", "make_png", "make_wav"]
+from gaia_services.asset.providers.base import GeneratedFile, GenerationSpec, Polling
+
+__all__ = ["LocalProvider", "make_gltf", "make_png", "make_wav"]
 
 
 def _seed(prompt: str) -> bytes:
@@ -151,3 +156,42 @@ def make_gltf(prompt: str) -> bytes:
         ],
     }
     return json.dumps(document, separators=(",", ":")).encode()
+
+
+class LocalProvider:
+    """Keyless dev mode: a real small file, made here, free."""
+
+    name = "local"
+
+    def cost(self, spec: GenerationSpec) -> Decimal:
+        return Decimal(0)
+
+    async def run(self, spec: GenerationSpec) -> AsyncIterator[Polling | GeneratedFile]:
+        if spec.category in ("image", "texture"):
+            data, fmt, op, extra = (
+                make_png(spec.prompt),
+                "png",
+                "image_generation",
+                {"images": 1},
+            )
+        elif spec.category == "audio":
+            data, fmt, op, extra = make_wav(spec.prompt), "wav", "audio_generation", {}
+        else:
+            data, fmt, op, extra = (
+                make_gltf(spec.prompt),
+                "gltf",
+                "model_generation",
+                {"models_3d": 1},
+            )
+        yield GeneratedFile(
+            data=data,
+            file_format=fmt,
+            external_source="local",
+            usage_provider="local",
+            operation=op,
+            cost=Decimal(0),
+            model="gaia-local",
+            source_name="local",
+            details={"model": "gaia-local"},
+            **extra,
+        )

@@ -9,13 +9,15 @@ from typing import Literal
 import openai
 
 from gaia_services.asset.pricing import PricingBook
-from gaia_services.asset.provider_clients import decode_image, image_price
-from gaia_services.asset.providers import (
-    DEADLINE_EXCEEDED,
+from gaia_services.asset.providers.base import (
     GeneratedFile,
     GenerationSpec,
     Polling,
-    ProviderError,
+    api_error,
+    decode_image,
+    image_price,
+    timed_out,
+    unreachable,
 )
 from gaia_services.asset.settings import AssetSettings
 
@@ -57,13 +59,13 @@ class OpenAIImages:
                 response_format="b64_json",
             )
         except openai.APITimeoutError as exc:
-            raise ProviderError("OpenAI images timed out", code=DEADLINE_EXCEEDED, reason="timeout") from exc
+            raise timed_out("OpenAI images timed out") from exc
         except openai.APIStatusError as exc:
-            raise ProviderError(f"OpenAI images answered HTTP {exc.status_code}") from exc
+            raise api_error(f"OpenAI images answered HTTP {exc.status_code}") from exc
         except openai.APIError as exc:
-            raise ProviderError("OpenAI images unreachable", reason="connection_error") from exc
+            raise unreachable("OpenAI images unreachable") from exc
         if not reply.data:
-            raise ProviderError("OpenAI images returned no image")
+            raise api_error("OpenAI images returned no image")
         image = reply.data[0]
         yield GeneratedFile(
             data=decode_image(image.b64_json, "OpenAI images"),
