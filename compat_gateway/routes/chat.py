@@ -78,7 +78,7 @@ def _v02_chat(inbound: Inbound) -> chat_pb2.StreamChatRequest:
     return chat_pb2.StreamChatRequest(
         message=body.message,
         model=body.model or "",
-        provider="" if body.model else "claude",  # the v0.2 door's default: Anthropic's configured model
+        door=chat_pb2.CHAT_DOOR_V02,  # with no model: this door's default, chosen by the chat service
         conversation_id=conversation,
         history_mode=chat_pb2.HISTORY_MODE_CONVERSATION if conversation else chat_pb2.HISTORY_MODE_NONE,
         use_current_persona=True,
@@ -232,29 +232,23 @@ async def v02_stream_status(inbound: Inbound) -> Any:
     }
 
 
-_STREAM_MODELS: list[dict[str, Any]] = [
-    {
-        "model_id": "claude-3-haiku-20240307",
-        "name": "Claude 3 Haiku",
-        "provider": "anthropic",
-        "avg_ttft_ms": 800,
-        "quality_score": 8.5,
-        "vr_suitable": True,
-    },
-    {
-        "model_id": "gpt-4o-mini",
-        "name": "GPT-4o Mini",
-        "provider": "openai",
-        "avg_ttft_ms": 1200,
-        "quality_score": 9.0,
-        "vr_suitable": False,
-    },
-]
+def _stream_model_rows(reply: chat_pb2.ListModelsResponse) -> list[dict[str, Any]]:
+    return [
+        {
+            "model_id": m.model_id,
+            "name": m.name,
+            "provider": m.provider,
+            "avg_ttft_ms": m.avg_ttft_ms,
+            "quality_score": m.quality_score,
+            "vr_suitable": m.vr_suitable,
+        }
+        for m in reply.stream_models
+    ]
 
 
-def _stream_models(reply: Any, inbound: Inbound) -> dict[str, Any]:
+def _stream_models(reply: chat_pb2.ListModelsResponse, inbound: Inbound) -> dict[str, Any]:
     return {
-        "models": _STREAM_MODELS,
+        "models": _stream_model_rows(reply),
         "default_selection": "intelligent",
         "selection_criteria": [
             "message_content",
@@ -265,8 +259,9 @@ def _stream_models(reply: Any, inbound: Inbound) -> dict[str, Any]:
     }
 
 
-def _stream_models_performance(reply: Any, inbound: Inbound) -> dict[str, Any]:
-    models = [{k: v for k, v in m.items() if k != "provider"} for m in _STREAM_MODELS]
+def _stream_models_performance(reply: chat_pb2.ListModelsResponse, inbound: Inbound) -> dict[str, Any]:
+    models = [{k: v for k, v in m.items() if k != "provider"} for m in _stream_model_rows(reply)]
+    advice = reply.stream_recommendations
     by_ttft = sorted(models, key=lambda m: m["avg_ttft_ms"])
     by_quality = sorted(models, key=lambda m: -m["quality_score"])
     return {
@@ -285,10 +280,10 @@ def _stream_models_performance(reply: Any, inbound: Inbound) -> dict[str, Any]:
             ],
         },
         "recommendations": {
-            "vr_best": "claude-3-haiku-20240307",
-            "quality_best": "gpt-4o-mini",
-            "balanced": "claude-3-haiku-20240307",
-            "emergency": "claude-3-haiku-20240307",
+            "vr_best": advice.vr_best,
+            "quality_best": advice.quality_best,
+            "balanced": advice.balanced,
+            "emergency": advice.emergency,
         },
     }
 
@@ -401,8 +396,8 @@ ROUTES: tuple[Route, ...] = (
         "GET",
         f"{_V02}/stream/models",
         "v02_stream_models",
-        CHAT.GetCacheStatus,
-        chat_pb2.GetCacheStatusRequest(),
+        CHAT.ListModels,
+        chat_pb2.ListModelsRequest(include_stream_models=True),
         _stream_models,
         response=schemas.StreamModels,
     ),
@@ -410,8 +405,8 @@ ROUTES: tuple[Route, ...] = (
         "GET",
         f"{_V02}/stream/models/performance",
         "v02_stream_models_performance",
-        CHAT.GetCacheStatus,
-        chat_pb2.GetCacheStatusRequest(),
+        CHAT.ListModels,
+        chat_pb2.ListModelsRequest(include_stream_models=True),
         _stream_models_performance,
         response=schemas.StreamModelsPerformance,
     ),

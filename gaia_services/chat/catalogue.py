@@ -1,23 +1,47 @@
-"""The provider and model catalogue: configuration, starting from the reference's values.
+"""The one catalogue of the chat service: providers, models, who is configured, and the defaults.
+
+Built once from the typed settings (``LLMSettings``), it is what routing and the catalogue RPCs both read:
+which provider serves a model, whether a provider has credentials (so can serve requests, and is reported
+available), the variable its key comes from, the model used when a request names none.
 
 Three tables, as the reference kept them: the models with their full details (``GET /models/{id}``), each
 provider's models with pricing (``/providers/{p}/models``) and the general model list (``GET /models``).
-Models configured at run time (``GAIA_CATALOGUE_EXTRA_MODELS``, a JSON list) join all three. A provider is
-available when its credentials variable is set.
+Models configured at run time (``GAIA_CATALOGUE_EXTRA_MODELS``) join all three. The legacy v0.2 streaming
+door advertised a table of its own (``/api/v0.2/stream/models``), kept here with its figures.
 """
 
 from __future__ import annotations
 
-import os
-from collections.abc import Mapping
+import re
 from dataclasses import dataclass, field
+from enum import StrEnum
 
-from pydantic import BaseModel, Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
-
+from gaia_services.chat.llm_config import ExtraModel, LLMSettings
+from gaia_services.chat.providers.local_model import LOCAL_MODEL
 from gaia_services.runtime.errors import NotFound
 
-__all__ = ["Catalogue", "CatalogueSettings", "ExtraModel", "ModelEntry", "ProviderEntry"]
+__all__ = [
+    "Catalogue",
+    "Door",
+    "ModelEntry",
+    "ProviderAccess",
+    "ProviderEntry",
+    "StreamModel",
+    "StreamRecommendations",
+]
+
+_OPENAI_MODEL = re.compile(r"^(gpt-|o\d|chatgpt-|text-)")
+_VR_RESPONSE_MS = 700  # fast enough for VR use
+
+
+class Door(StrEnum):
+    """A front door whose default model differs from the configured one."""
+
+    V02 = "v02"  # the December v0.2 chat: Anthropic's configured model
+
+
+#: The provider whose configured model a door uses when the request names no model.
+_DOOR_PROVIDERS = {Door.V02: "claude"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +66,10 @@ class ModelEntry:
     avg_ttft_ms: int = 0
     created: int = 0
 
+    @property
+    def vr_suitable(self) -> bool:
+        return self.avg_response_time_ms <= _VR_RESPONSE_MS
+
 
 @dataclass(frozen=True, slots=True)
 class ProviderEntry:
@@ -52,30 +80,58 @@ class ProviderEntry:
     models: tuple[str, ...] = field(default_factory=tuple)
 
 
-class ExtraModel(BaseModel):
-    """A model added by configuration (e.g. one served by an OpenAI-compatible base URL)."""
+@dataclass(frozen=True, slots=True)
+class ProviderAccess:
+    """How a provider the router can serve is reached: the variable its key comes from, the key (empty
+    when not configured), its base URL, and whether it needs a key at all."""
 
-    id: str
+    key_env: str
+    key: str
+    base_url: str | None
+    needs_key: bool = True
+    models: tuple[str, ...] = ()  # an OpenAI-compatible server's model names
+    compatible: bool = False  # an OpenAI-compatible server
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.key) or not self.needs_key
+
+
+@dataclass(frozen=True, slots=True)
+class StreamModel:
+    """A model of the v0.2 streaming door's own table (its figures: time to first token as that door
+    advertised it, quality on a 0 to 10 scale, and its provider named as there)."""
+
+    model_id: str
+    name: str
     provider: str
-    name: str = ""
-    capabilities: list[str] = Field(default_factory=lambda: ["chat", "streaming"])
-    max_tokens: int = 4096
-    context_window: int = 8192
-    cost_per_input_token: float = 0.0
-    cost_per_output_token: float = 0.0
-    avg_response_time_ms: int = 0
-    quality_score: float = 0.5
-    speed_score: float = 0.5
-    description: str = ""
-    provider_name: str = ""
-    api_key_env: str = ""
+    avg_ttft_ms: int
+    quality_score: float
+    vr_suitable: bool
 
 
-class CatalogueSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="GAIA_CATALOGUE_", extra="ignore", frozen=True)
+@dataclass(frozen=True, slots=True)
+class StreamRecommendations:
+    """The v0.2 streaming door's recommended model ids."""
 
-    extra_models: list[ExtraModel] = Field(default_factory=list)
+    vr_best: str
+    quality_best: str
+    balanced: str
+    emergency: str
 
+
+_STREAM_MODELS = (
+    StreamModel("claude-3-haiku-20240307", "Claude 3 Haiku", "anthropic", 800, 8.5, True),
+    StreamModel("gpt-4o-mini", "GPT-4o Mini", "openai", 1200, 9.0, False),
+)
+_STREAM_RECOMMENDATIONS = StreamRecommendations(
+    vr_best="claude-3-haiku-20240307",
+    quality_best="gpt-4o-mini",
+    balanced="claude-3-haiku-20240307",
+    emergency="claude-3-haiku-20240307",
+)
+#: The model used when a request names none, for the first configured provider (else the built-in model).
+_FIRST_CONFIGURED = (("claude", "claude-3-haiku-20240307"), ("openai", "gpt-4o-mini"))
 
 _MODELS = (
     ModelEntry(
@@ -170,10 +226,11 @@ def _entry(extra: ExtraModel) -> ModelEntry:
 
 
 class Catalogue:
-    """The configured providers and models; availability comes from the environment given."""
+    """The configured providers and models, and who can serve requests, from the settings given."""
 
-    def __init__(self, *, settings: CatalogueSettings, environ: Mapping[str, str] | None = None) -> None:
-        self._environ = dict(os.environ if environ is None else environ)
+    def __init__(self, *, settings: LLMSettings) -> None:
+        self._settings = settings
+        self._access = _access(settings)
         models = list(_MODELS)
         providers = {p.id: p for p in _PROVIDERS}
         for extra in settings.extra_models:
@@ -192,6 +249,60 @@ class Catalogue:
             )
             for pid, p in providers.items()
         }
+        self._compatible_models = {
+            model: name
+            for name, access in self._access.items()
+            if access.compatible
+            for model in access.models
+        }
+
+    # -- who serves what --------------------------------------------------------------------------------
+
+    def accesses(self) -> dict[str, ProviderAccess]:
+        """Every provider the router knows besides the built-in model, configured or not."""
+        return dict(self._access)
+
+    def configured(self, provider: str) -> bool:
+        """Whether requests for ``provider``'s models can be served (it has its credentials)."""
+        if provider == LOCAL_MODEL:
+            return True
+        access = self._access.get(provider)
+        return access is not None and access.configured
+
+    def key_env(self, provider: str) -> str:
+        """The variable ``provider``'s key comes from; empty when it needs none or is unknown."""
+        access = self._access.get(provider)
+        return access.key_env if access is not None else ""
+
+    def provider_of(self, model: str) -> str:
+        """The provider serving ``model``: ``claude-*`` Anthropic, ``gpt-*`` and ``o<digit>*`` OpenAI, the
+        models of an OpenAI-compatible server that server, ``gaia-local*`` the built-in model."""
+        if model.startswith(LOCAL_MODEL):
+            return LOCAL_MODEL
+        if model in self._compatible_models:
+            return self._compatible_models[model]
+        if model.startswith("claude"):
+            return "claude"
+        if _OPENAI_MODEL.match(model):
+            return "openai"
+        raise NotFound(f"Model not found: {model}")
+
+    def default_model(self, provider_hint: str = "", door: Door | None = None) -> str:
+        """The model for a request naming none: the door's provider's model, else the hinted provider's
+        configured model, when it can serve; else the configured default, else the first configured of
+        Anthropic's and OpenAI's, else the built-in model."""
+        hint = _DOOR_PROVIDERS.get(door, provider_hint) if door is not None else provider_hint
+        hinted = self._settings.provider_default_models.get(hint) if hint else None
+        if hinted and self.configured(self.provider_of(hinted)):
+            return hinted
+        if self._settings.default_model:
+            return self._settings.default_model
+        for provider, model in _FIRST_CONFIGURED:
+            if self.configured(provider):
+                return model
+        return LOCAL_MODEL
+
+    # -- the tables -------------------------------------------------------------------------------------
 
     def providers(self) -> list[ProviderEntry]:
         return list(self._providers.values())
@@ -203,10 +314,14 @@ class Catalogue:
             raise NotFound(f"Provider {provider_id} not found") from None
 
     def is_available(self, provider_id: str) -> bool:
+        """Whether a catalogue provider can serve requests: as routing says for the providers it knows;
+        a provider only the catalogue knows when it needs no key or its key is set."""
         entry = self._providers.get(provider_id)
         if entry is None:
             return False
-        return not entry.api_key_env or bool(self._environ.get(entry.api_key_env))
+        if provider_id == LOCAL_MODEL or provider_id in self._access:
+            return self.configured(provider_id)
+        return not entry.api_key_env or bool(self._settings.named_key(entry.api_key_env))
 
     def provider_models(self, provider_id: str) -> list[ModelEntry]:
         return [self._models[m] for m in self.provider(provider_id).models]
@@ -229,3 +344,34 @@ class Catalogue:
             return self._models[model_id]
         except KeyError:
             raise NotFound(f"Model not found: {model_id}") from None
+
+    def stream_models(self) -> tuple[tuple[StreamModel, ...], StreamRecommendations]:
+        """The v0.2 streaming door's table and its recommendations."""
+        return _STREAM_MODELS, _STREAM_RECOMMENDATIONS
+
+
+def _secret(value: object) -> str:
+    getter = getattr(value, "get_secret_value", None)
+    return getter() if getter is not None else ""
+
+
+def _access(settings: LLMSettings) -> dict[str, ProviderAccess]:
+    access = {
+        "claude": ProviderAccess(
+            "ANTHROPIC_API_KEY", _secret(settings.anthropic_api_key), settings.anthropic_base_url
+        ),
+        "openai": ProviderAccess(
+            "OPENAI_API_KEY", _secret(settings.openai_api_key), settings.openai_base_url
+        ),
+    }
+    for server in settings.compatible_servers:
+        key = _secret(server.api_key) if server.api_key else settings.named_key(server.api_key_env)
+        access[server.name] = ProviderAccess(
+            server.api_key_env,
+            key,
+            server.base_url,
+            needs_key=bool(server.api_key_env),
+            models=server.models,
+            compatible=True,
+        )
+    return access

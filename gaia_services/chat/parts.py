@@ -1,10 +1,15 @@
-"""The chat service's collaborators, built once from the process's resources when the service is wired."""
+"""The chat service's collaborators, built once from the process's resources when the service is wired.
+
+The settings are read here, once; the one ``Catalogue`` built from them is what routing and the catalogue
+RPCs read.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from gaia_services.chat.catalogue import Catalogue, CatalogueSettings
+from gaia_services.chat.catalogue import Catalogue
+from gaia_services.chat.catalogue_reports import CatalogueReports
 from gaia_services.chat.conversations import Conversations
 from gaia_services.chat.history import ChatHistory
 from gaia_services.chat.llm_config import LLMSettings
@@ -29,8 +34,7 @@ class ChatParts:
     conversations: Conversations
     personas: Personas
     catalogue: Catalogue
-    metrics: Metrics
-    provider_stats: ProviderStats
+    reports: CatalogueReports
 
     @classmethod
     def build(cls, resources: Resources) -> ChatParts:
@@ -38,13 +42,16 @@ class ChatParts:
         pool = resources.pool()
         history = ChatHistory(pool=pool, history_limit=settings.history_limit)
         persona_prompts = PersonaPrompts(pool=pool)
-        router = ProviderRouter(settings=settings)
+        catalogue = Catalogue(settings=settings)
+        router = ProviderRouter(settings=settings, catalogue=catalogue)
+        metrics = Metrics()
         turns = ChatTurns(
             settings=settings,
             router=router,
             history=history,
             personas=persona_prompts,
             events=resources.events,
+            metrics=metrics,
         )
         cache = PersonaCache(
             redis_client=resources.redis, prefix=resources.settings.redis_prefix, events=resources.events
@@ -56,9 +63,8 @@ class ChatParts:
             persona_prompts=persona_prompts,
             conversations=Conversations(pool=pool),
             personas=Personas(pool=pool, cache=cache),
-            catalogue=Catalogue(settings=CatalogueSettings()),
-            metrics=Metrics(),
-            provider_stats=ProviderStats(pool=pool),
+            catalogue=catalogue,
+            reports=CatalogueReports(catalogue=catalogue, stats=ProviderStats(pool=pool), metrics=metrics),
         )
 
     async def close(self) -> None:

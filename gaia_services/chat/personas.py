@@ -14,12 +14,14 @@ from typing import Any
 
 import asyncpg
 
+from gaia_services.chat.conversations import Page
 from gaia_services.chat.persona_cache import LIST_TTL_S, PERSONA_TTL_S, PREFERENCE_TTL_S, PersonaCache
 from gaia_services.runtime.errors import AlreadyExists, InvalidArgument, NotFound
 
-__all__ = ["DEFAULT_PERSONA_NAME", "PersonaRecord", "PersonaUpdate", "Personas"]
+__all__ = ["DEFAULT_PERSONA_NAME", "PersonaRecord", "PersonaUpdate", "Personas", "persona_record"]
 
 DEFAULT_PERSONA_NAME = "Mu"
+_TOOLS_PLACEHOLDER = "{tools_section}"
 _MAX_NAME = 100
 _DEFAULT_KEY = "persona:default"
 
@@ -72,6 +74,8 @@ _COLUMNS = (
 
 @dataclass(frozen=True, slots=True)
 class PersonaRecord:
+    """A persona, as stored (the one persona type of the chat service)."""
+
     name: str
     description: str
     system_prompt: str
@@ -82,6 +86,11 @@ class PersonaRecord:
     created_by: str
     created_at: datetime  # timezone-aware UTC
     updated_at: datetime
+
+    @property
+    def prompt(self) -> str:
+        """The system prompt as sent: the reference's unfilled ``{tools_section}`` placeholder removed."""
+        return self.system_prompt.replace(_TOOLS_PLACEHOLDER, "").rstrip()
 
     def to_cache(self) -> dict[str, Any]:
         data = asdict(self)
@@ -118,7 +127,8 @@ def _json_object(value: Any) -> dict[str, Any]:
     return parsed if isinstance(parsed, dict) else {}
 
 
-def _record(row: asyncpg.Record) -> PersonaRecord:
+def persona_record(row: asyncpg.Record) -> PersonaRecord:
+    """A ``personas`` row (its columns by name) as a record."""
     return PersonaRecord(
         name=row["name"],
         description=row["description"],
@@ -172,10 +182,22 @@ class Personas:
         rows = await self._pool.fetch(
             f"SELECT {_COLUMNS} FROM personas{clause} ORDER BY created_at DESC, id", *params
         )
-        records = [_record(row) for row in rows]
+        records = [persona_record(row) for row in rows]
         if not created_by:
             await self._cache.put(key, [r.to_cache() for r in records], LIST_TTL_S)
         return records
+
+    async def page(
+        self, *, active_only: bool = True, created_by: str = "", page: Page | None = None
+    ) -> tuple[list[PersonaRecord], int]:
+        """One page of ``listing`` (all of it without ``page``; ``limit`` 0: from ``offset`` on), and the
+        number of personas listed in all."""
+        records = await self.listing(active_only=active_only, created_by=created_by)
+        total = len(records)
+        if page is not None:
+            start = max(page.offset, 0)
+            records = records[start : start + page.limit] if page.limit else records[start:]
+        return records, total
 
     async def get(self, persona_id: str) -> PersonaRecord:
         """One active persona."""
@@ -187,7 +209,7 @@ class Personas:
             row = await self._pool.fetchrow(f"SELECT {_COLUMNS} FROM personas WHERE id = $1", pid)
             if row is None:
                 raise NotFound(f"Persona not found: {persona_id}")
-            record = _record(row)
+            record = persona_record(row)
             await self._cache.put(self._cache.persona_key(record.id), record.to_cache(), PERSONA_TTL_S)
         if not record.is_active:
             raise NotFound(f"Persona not found: {persona_id}")
@@ -218,7 +240,7 @@ class Personas:
         except asyncpg.UniqueViolationError as exc:
             raise AlreadyExists(f"Persona name already exists: {name}") from exc
         assert row is not None
-        record = _record(row)
+        record = persona_record(row)
         await self._changed(record.id)
         return record
 
@@ -245,7 +267,7 @@ class Personas:
             raise AlreadyExists(f"Persona name already exists: {change.name}") from exc
         if row is None:
             raise NotFound(f"Persona not found: {persona_id}")
-        record = _record(row)
+        record = persona_record(row)
         await self._changed(record.id)
         return record
 
@@ -316,7 +338,7 @@ class Personas:
                     )
                     reactivated = True
         assert row is not None
-        record = _record(row)
+        record = persona_record(row)
         if created or reactivated:
             await self._changed(record.id)
         return record, created

@@ -1,11 +1,12 @@
 """One chat turn, end to end: validate, route, place, prompt, stream, store, record, announce.
 
-``ChatTurns.run`` is an async generator of plain events: ``TurnStarted``, then ``TurnToken``s as the provider
-sends them, then exactly one ``TurnCompleted`` or ``TurnFailed``. Everything that can refuse the turn
-(empty message, unknown model, provider without credentials, unknown conversation) raises before
-``TurnStarted``. Both turns are stored before the terminal event. When the consumer goes away (the RPC is
-cancelled), the provider stream is closed at once and the user turn and the partial reply are stored in the
-background, marked partial.
+``ChatTurns.stream`` is an async generator of plain events: ``TurnStarted``, then ``TurnToken``s as the
+provider sends them, then exactly one ``TurnCompleted`` or ``TurnFailed`` (which carries the provider's
+``DomainError``). Everything that can refuse the turn (empty message, unknown model, provider without
+credentials, unknown conversation) raises before ``TurnStarted``. Both turns are stored before the terminal
+event. When the consumer goes away (the RPC is cancelled), the provider stream is closed at once and the user
+turn and the partial reply are stored in the background, marked partial. ``ChatTurns.reply`` is the same turn,
+whole. Every turn is measured for the performance routes (``Metrics``).
 """
 
 from __future__ import annotations
@@ -18,13 +19,15 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from gaia_services.chat.catalogue import Door
 from gaia_services.chat.history import ChatHistory, HistoryMode, Placement, StoredTurn
 from gaia_services.chat.llm_config import LLMSettings
+from gaia_services.chat.metrics import Metrics
 from gaia_services.chat.persona_prompt import PersonaPrompts
-from gaia_services.chat.providers import Prompt, ProviderError, StreamEnd, TextDelta, Turn
+from gaia_services.chat.providers import Prompt, StreamEnd, TextDelta, Turn
 from gaia_services.chat.routing import OpenedStream, ProviderRouter, Route
 from gaia_services.chat.usage import UsageEntry, cost_of
-from gaia_services.runtime.errors import InvalidArgument
+from gaia_services.runtime.errors import DomainError, InvalidArgument, Unavailable
 from gaia_services.runtime.events import EventBus
 
 __all__ = [
@@ -32,6 +35,7 @@ __all__ = [
     "TurnCompleted",
     "TurnEvent",
     "TurnFailed",
+    "TurnReply",
     "TurnRequest",
     "TurnStarted",
     "TurnToken",
@@ -55,6 +59,7 @@ class TurnRequest:
     top_p: float | None = None
     stop: tuple[str, ...] = ()
     enable_fallback: bool | None = None
+    door: Door | None = None  # the front door, when its default model differs from the configured one
     streamed: bool = True  # for usage records: chat_stream or chat
 
     def user_text(self) -> str:
@@ -96,12 +101,21 @@ class TurnCompleted:
 
 @dataclass(frozen=True, slots=True)
 class TurnFailed:
-    code: int
-    reason: str
-    message: str
+    """The provider failed after the turn started (its error: a reason, a message, a kind)."""
+
+    error: DomainError
 
 
 TurnEvent = TurnStarted | TurnToken | TurnCompleted | TurnFailed
+
+
+@dataclass(frozen=True, slots=True)
+class TurnReply:
+    """A whole turn: how it started, the reply text, and how it ended."""
+
+    started: TurnStarted
+    text: str
+    outcome: TurnCompleted | TurnFailed
 
 
 def _ms(seconds: float) -> int:
@@ -159,12 +173,14 @@ class ChatTurns:
         history: ChatHistory,
         personas: PersonaPrompts,
         events: EventBus,
+        metrics: Metrics,
     ) -> None:
         self._settings = settings
         self._router = router
         self._history = history
         self._personas = personas
         self._events = events
+        self._metrics = metrics
         self._background: set[asyncio.Task[None]] = set()
 
     async def drain(self) -> None:
@@ -183,7 +199,7 @@ class ChatTurns:
         user_text = request.user_text()
         if not user_text.strip():
             raise InvalidArgument("message must not be empty")
-        route = self._router.resolve(request.model, request.provider)
+        route = self._router.resolve(request.model, request.provider, request.door)
         mode = request.history_mode or (
             HistoryMode.CONVERSATION if request.conversation_id else HistoryMode.NONE
         )
@@ -238,7 +254,50 @@ class ChatTurns:
             started=started,
         )
 
-    async def run(
+    async def stream(
+        self, *, user_id: str, request_id: str, request: TurnRequest
+    ) -> AsyncGenerator[TurnEvent, None]:
+        """The caller's turn, measured for the performance routes: planning (validation, conversation,
+        persona, provider choice) as ``provider_selection``, the provider's answer as ``llm_api_call``,
+        time to first token, and the request shown in flight meanwhile."""
+        metrics = self._metrics
+        flight = metrics.begin(request_id, user_id=user_id)
+        flight.stage = "provider_selection"
+        stage_started = time.monotonic()
+        run = self._run(user_id=user_id, request_id=request_id, request=request)
+        try:
+            async for event in run:
+                if isinstance(event, TurnStarted):
+                    metrics.record_stage("provider_selection", time.monotonic() - stage_started)
+                    flight.provider, flight.model, flight.stage = event.provider, event.model, "llm_api_call"
+                    stage_started = time.monotonic()
+                elif isinstance(event, TurnToken):
+                    metrics.first_token(flight)
+                elif flight.stage == "llm_api_call":
+                    metrics.record_stage("llm_api_call", time.monotonic() - stage_started)
+                    flight.stage = "response_processing"
+                yield event
+        finally:
+            metrics.finish(flight)
+            await run.aclose()
+
+    async def reply(self, *, user_id: str, request_id: str, request: TurnRequest) -> TurnReply:
+        """The caller's turn, whole (measured as ``stream``)."""
+        started: TurnStarted | None = None
+        parts: list[str] = []
+        outcome: TurnCompleted | TurnFailed | None = None
+        async for event in self.stream(user_id=user_id, request_id=request_id, request=request):
+            if isinstance(event, TurnToken):
+                parts.append(event.text)
+            elif isinstance(event, TurnStarted):
+                started = event
+            else:
+                outcome = event
+        if started is None or outcome is None:
+            raise Unavailable("The chat turn ended without an answer")
+        return TurnReply(started=started, text="".join(parts), outcome=outcome)
+
+    async def _run(
         self, *, user_id: str, request_id: str, request: TurnRequest
     ) -> AsyncGenerator[TurnEvent, None]:
         plan = await self._plan(user_id=user_id, request_id=request_id, request=request)
@@ -250,7 +309,7 @@ class ChatTurns:
         progress = _Progress(route=route)
         opened: OpenedStream | None = None
         outcome = "cut"
-        failure: ProviderError | None = None
+        failure: DomainError | None = None
         try:
             yield plan.started
             progress.llm_started = time.perf_counter()
@@ -271,7 +330,7 @@ class ChatTurns:
                 except StopAsyncIteration:
                     break
             outcome = "ok"
-        except ProviderError as exc:
+        except DomainError as exc:  # only the provider's calls are inside: a provider failure
             outcome, failure = "error", exc
         finally:
             if opened is not None:
@@ -283,7 +342,7 @@ class ChatTurns:
             return
         assert failure is not None
         await self._finish(plan, progress, status="error", failure=failure)
-        yield TurnFailed(code=failure.code, reason=failure.reason, message=failure.message)
+        yield TurnFailed(failure)
 
     async def _complete(self, plan: _Plan, progress: _Progress) -> TurnCompleted:
         ended = time.perf_counter()
@@ -305,7 +364,7 @@ class ChatTurns:
         )
 
     async def _finish(
-        self, plan: _Plan, progress: _Progress, *, status: str, failure: ProviderError | None
+        self, plan: _Plan, progress: _Progress, *, status: str, failure: DomainError | None
     ) -> str:
         """Store the turns and their usage, and publish the outcome; the stored reply's id."""
         route, end, context = progress.route, progress.end or StreamEnd(), plan.context

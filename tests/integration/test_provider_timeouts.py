@@ -8,10 +8,11 @@ import time
 
 import pytest
 
-from gaia_services.chat.providers import ChatProvider, Prompt, ProviderError, Turn
+from gaia_services.chat.providers import ChatProvider, Prompt, Turn
 from gaia_services.chat.providers.anthropic_provider import AnthropicProvider
 from gaia_services.chat.providers.openai_provider import OpenAIProvider
 from gaia_services.embedded import free_port
+from gaia_services.runtime.errors import DomainError
 from tests.support.fake_llm import FakeLLM
 
 
@@ -47,7 +48,7 @@ async def test_a_silent_provider_is_abandoned_after_the_idle_timeout(
     text = f"{mode}: idle {kind}"
     started = time.monotonic()
     try:
-        with pytest.raises(ProviderError) as failed:
+        with pytest.raises(DomainError) as failed:
             await _drain(provider, text, model)
     finally:
         await provider.aclose()
@@ -62,7 +63,7 @@ async def test_an_unreachable_provider_fails_at_once(kind: str, model: str) -> N
     provider = _provider(kind, f"http://127.0.0.1:{free_port()}", idle_s=30.0)
     started = time.monotonic()
     try:
-        with pytest.raises(ProviderError) as failed:
+        with pytest.raises(DomainError) as failed:
             await _drain(provider, "anyone there?", model)
     finally:
         await provider.aclose()

@@ -8,15 +8,26 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from compat_gateway.render.personas import jsonb_order
-from gaia_services.chat.catalogue import Catalogue, CatalogueSettings, ExtraModel
+from gaia_services.chat.catalogue import Catalogue
+from gaia_services.chat.llm_config import ExtraModel, LLMSettings
 from gaia_services.chat.metrics import STAGES, Metrics
 from gaia_services.chat.performance import assess, health_of, provider_score
 from gaia_services.chat.provider_stats import CallFigures
 from gaia_services.runtime.errors import NotFound
 
 
+def _settings(**values: object) -> LLMSettings:
+    """Settings without credentials but those given (by their variables' names, which win)."""
+    base: dict[str, object] = {
+        "ANTHROPIC_API_KEY": None,
+        "OPENAI_API_KEY": None,
+        "GAIA_CATALOGUE_EXTRA_MODELS": [],
+    }
+    return LLMSettings.model_validate({**base, **values})
+
+
 def test_catalogue_serves_the_reference_tables_and_availability_from_the_environment() -> None:
-    catalogue = Catalogue(settings=CatalogueSettings(), environ={"ANTHROPIC_API_KEY": "x"})
+    catalogue = Catalogue(settings=_settings(ANTHROPIC_API_KEY="x"))
     assert [m.id for m in catalogue.models()] == ["claude-3-haiku-20240307", "gpt-4o-mini"]
     assert [m.id for m in catalogue.provider_models("openai")] == ["gpt-4o-mini", "gpt-4o"]
     assert catalogue.model("gpt-4o").description == "Most capable model with vision and advanced reasoning"
@@ -32,7 +43,7 @@ def test_catalogue_serves_the_reference_tables_and_availability_from_the_environ
 
 def test_configured_models_join_the_catalogue() -> None:
     extra = ExtraModel(id="llama3", provider="local", provider_name="Local server", context_window=8192)
-    catalogue = Catalogue(settings=CatalogueSettings(extra_models=[extra]), environ={})
+    catalogue = Catalogue(settings=_settings(GAIA_CATALOGUE_EXTRA_MODELS=[extra]))
     assert catalogue.model("llama3").provider == "local"
     assert [p.id for p in catalogue.providers()] == ["claude", "openai", "local"]
     assert catalogue.provider("local").models == ("llama3",)

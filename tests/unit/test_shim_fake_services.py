@@ -10,6 +10,7 @@ from typing import Any
 
 import aiohttp
 import pytest
+from gaia.chat.v1 import chat_pb2
 
 from compat_gateway.routes import ROUTES, check
 from compat_gateway.routes.table import Unary
@@ -41,7 +42,7 @@ async def test_a_v02_stream_is_relayed_in_its_grammar(mesh: FakeMesh) -> None:
         b'data: {"choices": [{"delta": {"content": "b"}}]}\n\n'
         b"data: [DONE]\n\n"
     )
-    assert mesh.chat.requests[-1].provider == "claude"  # the v0.2 door's default
+    assert mesh.chat.requests[-1].door == chat_pb2.CHAT_DOOR_V02  # its default model is the service's choice
 
 
 async def test_the_openai_door_collects_the_stream_into_one_completion(mesh: FakeMesh) -> None:

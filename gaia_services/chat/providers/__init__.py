@@ -5,11 +5,10 @@ from __future__ import annotations
 from gaia_services.chat.providers.base import (
     ChatProvider,
     Prompt,
-    ProviderError,
     ProviderEvent,
     StreamEnd,
     TextDelta,
     Turn,
 )
 
-__all__ = ["ChatProvider", "Prompt", "ProviderError", "ProviderEvent", "StreamEnd", "TextDelta", "Turn"]
+__all__ = ["ChatProvider", "Prompt", "ProviderEvent", "StreamEnd", "TextDelta", "Turn"]

@@ -9,13 +9,11 @@ import anthropic
 import httpx2
 
 from gaia_services.chat.providers.base import (
-    INTERNAL,
-    UNAVAILABLE,
     Prompt,
-    ProviderError,
     ProviderEvent,
     StreamEnd,
     TextDelta,
+    api_error,
     connection_error,
     status_error,
 )
@@ -27,6 +25,7 @@ from gaia_services.chat.providers.wording import (
     stream_error_text,
     transport_text,
 )
+from gaia_services.runtime.errors import DomainError
 
 __all__ = ["AnthropicProvider"]
 
@@ -38,7 +37,7 @@ _STOP_REASONS = {
 }
 
 
-def _error(exc: anthropic.APIError) -> ProviderError:
+def _error(exc: anthropic.APIError) -> DomainError:
     """The SDK's error as ours, worded from its fields (``wording``), never from ``str(exc)``."""
     if isinstance(exc, anthropic.APITimeoutError):
         return connection_error(TIMED_OUT)
@@ -50,17 +49,12 @@ def _error(exc: anthropic.APIError) -> ProviderError:
             body = exc.body if isinstance(exc.body, dict) else {}
             kind = (body.get("error") or {}).get("type", "") if isinstance(body.get("error"), dict) else ""
             transient = kind in ("overloaded_error", "api_error", "rate_limit_error")
-            return ProviderError(
-                stream_error_text(exc.body),
-                reason="api_error",
-                transient=transient,
-                code=UNAVAILABLE if transient else INTERNAL,
-            )
+            return api_error(stream_error_text(exc.body), transient=transient)
         message = http_error_text(exc.response)
         if status == 529:
-            return ProviderError(message, reason="api_error", transient=True, code=UNAVAILABLE)
+            return api_error(message, transient=True)
         return status_error(message, status)
-    return ProviderError(UNREADABLE)
+    return api_error(UNREADABLE)
 
 
 class AnthropicProvider:

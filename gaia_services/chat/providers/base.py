@@ -1,4 +1,9 @@
-"""The one interface every LLM provider implements, as plain data: a prompt in, text deltas out."""
+"""The one interface every LLM provider implements, as plain data: a prompt in, text deltas out.
+
+A provider failure is one of the runtime's ``DomainError`` kinds, with a ``reason`` (``"rate_limit"``,
+``"auth_error"``, ``"model_not_found"``, ``"connection_error"``, ``"api_error"``) and whether it is
+``transient`` (a connection, rate limit or 5xx, which may be retried).
+"""
 
 from __future__ import annotations
 
@@ -6,26 +11,26 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Protocol
 
+from gaia_services.runtime.errors import (
+    DomainError,
+    Exhausted,
+    Internal,
+    NotFound,
+    Unauthenticated,
+    Unavailable,
+)
+
 __all__ = [
     "ChatProvider",
     "Prompt",
-    "ProviderError",
     "ProviderEvent",
     "StreamEnd",
     "TextDelta",
     "Turn",
+    "api_error",
     "connection_error",
     "status_error",
 ]
-
-# gRPC status code numbers (google.rpc.Code) carried by a provider failure.
-INVALID_ARGUMENT = 3
-NOT_FOUND = 5
-PERMISSION_DENIED = 7
-RESOURCE_EXHAUSTED = 8
-INTERNAL = 13
-UNAVAILABLE = 14
-UNAUTHENTICATED = 16
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,21 +67,8 @@ class StreamEnd:
 ProviderEvent = TextDelta | StreamEnd
 
 
-class ProviderError(Exception):
-    """A provider call failed. ``transient`` errors (connection, rate limit, 5xx) may be retried."""
-
-    def __init__(
-        self, message: str, *, reason: str = "api_error", transient: bool = False, code: int = INTERNAL
-    ) -> None:
-        super().__init__(message)
-        self.message = message
-        self.reason = reason
-        self.transient = transient
-        self.code = code
-
-
 class ChatProvider(Protocol):
-    """Streams one completion; the iterator ends with exactly one ``StreamEnd`` or raises ProviderError.
+    """Streams one completion; the iterator ends with exactly one ``StreamEnd`` or raises a DomainError.
 
     Closing the iterator early (``aclose``) must abort the provider's HTTP request.
     """
@@ -90,18 +82,25 @@ class ChatProvider(Protocol):
         """Release the provider's connections (at shutdown)."""
 
 
-def status_error(message: str, status: int) -> ProviderError:
+def status_error(message: str, status: int) -> DomainError:
     """The error for an HTTP status answered by a provider, classified by the usual rules."""
     if status == 429:
-        return ProviderError(message, reason="rate_limit", transient=True, code=RESOURCE_EXHAUSTED)
+        return Exhausted(message, reason="rate_limit", transient=True)
     if status in (401, 403):
-        return ProviderError(message, reason="auth_error", code=UNAUTHENTICATED)
+        return Unauthenticated(message, reason="auth_error")
     if status == 404:
-        return ProviderError(message, reason="model_not_found", code=NOT_FOUND)
+        return NotFound(message, reason="model_not_found")
     if status >= 500 or status == 408:
-        return ProviderError(message, reason="api_error", transient=True, code=UNAVAILABLE)
-    return ProviderError(message, reason="api_error", code=INTERNAL)
+        return api_error(message, transient=True)
+    return api_error(message)
 
 
-def connection_error(message: str) -> ProviderError:
-    return ProviderError(message, reason="connection_error", transient=True, code=UNAVAILABLE)
+def api_error(message: str, *, transient: bool = False) -> DomainError:
+    """A provider's own failure (an error event, an unreadable answer); a transient one may be retried."""
+    if transient:
+        return Unavailable(message, reason="api_error", transient=True)
+    return Internal(message, reason="api_error")
+
+
+def connection_error(message: str) -> DomainError:
+    return Unavailable(message, reason="connection_error", transient=True)

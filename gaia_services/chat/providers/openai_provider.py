@@ -11,10 +11,10 @@ import openai
 
 from gaia_services.chat.providers.base import (
     Prompt,
-    ProviderError,
     ProviderEvent,
     StreamEnd,
     TextDelta,
+    api_error,
     connection_error,
     status_error,
 )
@@ -25,11 +25,12 @@ from gaia_services.chat.providers.wording import (
     http_error_text,
     transport_text,
 )
+from gaia_services.runtime.errors import DomainError
 
 __all__ = ["OpenAIProvider"]
 
 
-def _error(exc: openai.APIError) -> ProviderError:
+def _error(exc: openai.APIError) -> DomainError:
     """The SDK's error as ours, worded from its fields (``wording``), never from ``str(exc)``."""
     if isinstance(exc, openai.APITimeoutError):
         return connection_error(TIMED_OUT)
@@ -37,7 +38,7 @@ def _error(exc: openai.APIError) -> ProviderError:
         return connection_error(CONNECTION_ERROR)
     if isinstance(exc, openai.APIStatusError):
         return status_error(http_error_text(exc.response), exc.status_code)
-    return ProviderError(UNREADABLE)
+    return api_error(UNREADABLE)
 
 
 class OpenAIProvider:
@@ -133,9 +134,9 @@ def _chunk(line: str) -> dict[str, Any] | None:
     try:
         chunk = json.loads(data)
     except ValueError as exc:
-        raise ProviderError(UNREADABLE) from exc
+        raise api_error(UNREADABLE) from exc
     error = chunk.get("error") if isinstance(chunk, dict) else None
     if error:
         message = error.get("message") if isinstance(error, dict) else str(error)
-        raise ProviderError(str(message or "An error occurred during streaming"))
+        raise api_error(str(message or "An error occurred during streaming"))
     return chunk if isinstance(chunk, dict) else None

@@ -39,6 +39,11 @@ class ModelCapability(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     MODEL_CAPABILITY_MULTIMODAL: _ClassVar[ModelCapability]
     MODEL_CAPABILITY_LONG_CONTEXT: _ClassVar[ModelCapability]
 
+class ChatDoor(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    CHAT_DOOR_UNSPECIFIED: _ClassVar[ChatDoor]
+    CHAT_DOOR_V02: _ClassVar[ChatDoor]
+
 class ProviderStatus(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
     PROVIDER_STATUS_UNSPECIFIED: _ClassVar[ProviderStatus]
@@ -63,6 +68,8 @@ MODEL_CAPABILITY_VISION: ModelCapability
 MODEL_CAPABILITY_CODE_GENERATION: ModelCapability
 MODEL_CAPABILITY_MULTIMODAL: ModelCapability
 MODEL_CAPABILITY_LONG_CONTEXT: ModelCapability
+CHAT_DOOR_UNSPECIFIED: ChatDoor
+CHAT_DOOR_V02: ChatDoor
 PROVIDER_STATUS_UNSPECIFIED: ProviderStatus
 PROVIDER_STATUS_AVAILABLE: ProviderStatus
 PROVIDER_STATUS_UNCONFIGURED: ProviderStatus
@@ -79,7 +86,7 @@ class InputMessage(_message.Message):
     def __init__(self, role: _Optional[_Union[MessageRole, str]] = ..., content: _Optional[str] = ..., name: _Optional[str] = ...) -> None: ...
 
 class StreamChatRequest(_message.Message):
-    __slots__ = ("message", "messages", "model", "provider", "conversation_id", "history_mode", "use_current_persona", "persona_id", "max_tokens", "temperature", "top_p", "stop", "stream", "enable_fallback")
+    __slots__ = ("message", "messages", "model", "provider", "conversation_id", "history_mode", "use_current_persona", "persona_id", "max_tokens", "temperature", "top_p", "stop", "stream", "enable_fallback", "door")
     MESSAGE_FIELD_NUMBER: _ClassVar[int]
     MESSAGES_FIELD_NUMBER: _ClassVar[int]
     MODEL_FIELD_NUMBER: _ClassVar[int]
@@ -94,6 +101,7 @@ class StreamChatRequest(_message.Message):
     STOP_FIELD_NUMBER: _ClassVar[int]
     STREAM_FIELD_NUMBER: _ClassVar[int]
     ENABLE_FALLBACK_FIELD_NUMBER: _ClassVar[int]
+    DOOR_FIELD_NUMBER: _ClassVar[int]
     message: str
     messages: _containers.RepeatedCompositeFieldContainer[InputMessage]
     model: str
@@ -108,7 +116,8 @@ class StreamChatRequest(_message.Message):
     stop: _containers.RepeatedScalarFieldContainer[str]
     stream: bool
     enable_fallback: bool
-    def __init__(self, message: _Optional[str] = ..., messages: _Optional[_Iterable[_Union[InputMessage, _Mapping]]] = ..., model: _Optional[str] = ..., provider: _Optional[str] = ..., conversation_id: _Optional[str] = ..., history_mode: _Optional[_Union[HistoryMode, str]] = ..., use_current_persona: bool = ..., persona_id: _Optional[str] = ..., max_tokens: _Optional[int] = ..., temperature: _Optional[float] = ..., top_p: _Optional[float] = ..., stop: _Optional[_Iterable[str]] = ..., stream: bool = ..., enable_fallback: bool = ...) -> None: ...
+    door: ChatDoor
+    def __init__(self, message: _Optional[str] = ..., messages: _Optional[_Iterable[_Union[InputMessage, _Mapping]]] = ..., model: _Optional[str] = ..., provider: _Optional[str] = ..., conversation_id: _Optional[str] = ..., history_mode: _Optional[_Union[HistoryMode, str]] = ..., use_current_persona: bool = ..., persona_id: _Optional[str] = ..., max_tokens: _Optional[int] = ..., temperature: _Optional[float] = ..., top_p: _Optional[float] = ..., stop: _Optional[_Iterable[str]] = ..., stream: bool = ..., enable_fallback: bool = ..., door: _Optional[_Union[ChatDoor, str]] = ...) -> None: ...
 
 class StreamChatResponse(_message.Message):
     __slots__ = ("started", "token", "completed", "failed")
@@ -177,7 +186,7 @@ class ChatCompleted(_message.Message):
     def __init__(self, finish_reason: _Optional[str] = ..., usage: _Optional[_Union[_common_pb2.Usage, _Mapping]] = ..., timings: _Optional[_Union[ChatTimings, _Mapping]] = ..., fallback_used: bool = ..., message_id: _Optional[str] = ..., model: _Optional[str] = ..., provider: _Optional[str] = ...) -> None: ...
 
 class ChatRequest(_message.Message):
-    __slots__ = ("message", "messages", "model", "provider", "conversation_id", "history_mode", "use_current_persona", "persona_id", "max_tokens", "temperature", "top_p", "stop", "stream", "enable_fallback")
+    __slots__ = ("message", "messages", "model", "provider", "conversation_id", "history_mode", "use_current_persona", "persona_id", "max_tokens", "temperature", "top_p", "stop", "stream", "enable_fallback", "door")
     MESSAGE_FIELD_NUMBER: _ClassVar[int]
     MESSAGES_FIELD_NUMBER: _ClassVar[int]
     MODEL_FIELD_NUMBER: _ClassVar[int]
@@ -192,6 +201,7 @@ class ChatRequest(_message.Message):
     STOP_FIELD_NUMBER: _ClassVar[int]
     STREAM_FIELD_NUMBER: _ClassVar[int]
     ENABLE_FALLBACK_FIELD_NUMBER: _ClassVar[int]
+    DOOR_FIELD_NUMBER: _ClassVar[int]
     message: str
     messages: _containers.RepeatedCompositeFieldContainer[InputMessage]
     model: str
@@ -206,7 +216,8 @@ class ChatRequest(_message.Message):
     stop: _containers.RepeatedScalarFieldContainer[str]
     stream: bool
     enable_fallback: bool
-    def __init__(self, message: _Optional[str] = ..., messages: _Optional[_Iterable[_Union[InputMessage, _Mapping]]] = ..., model: _Optional[str] = ..., provider: _Optional[str] = ..., conversation_id: _Optional[str] = ..., history_mode: _Optional[_Union[HistoryMode, str]] = ..., use_current_persona: bool = ..., persona_id: _Optional[str] = ..., max_tokens: _Optional[int] = ..., temperature: _Optional[float] = ..., top_p: _Optional[float] = ..., stop: _Optional[_Iterable[str]] = ..., stream: bool = ..., enable_fallback: bool = ...) -> None: ...
+    door: ChatDoor
+    def __init__(self, message: _Optional[str] = ..., messages: _Optional[_Iterable[_Union[InputMessage, _Mapping]]] = ..., model: _Optional[str] = ..., provider: _Optional[str] = ..., conversation_id: _Optional[str] = ..., history_mode: _Optional[_Union[HistoryMode, str]] = ..., use_current_persona: bool = ..., persona_id: _Optional[str] = ..., max_tokens: _Optional[int] = ..., temperature: _Optional[float] = ..., top_p: _Optional[float] = ..., stop: _Optional[_Iterable[str]] = ..., stream: bool = ..., enable_fallback: bool = ..., door: _Optional[_Union[ChatDoor, str]] = ...) -> None: ...
 
 class ChatResponse(_message.Message):
     __slots__ = ("response", "conversation_id", "model", "provider", "request_id", "created", "finish_reason", "usage", "timings", "fallback_used", "message_id", "persona_id", "conversation_created")
@@ -769,20 +780,54 @@ class ListProviderModelsResponse(_message.Message):
     def __init__(self, provider_id: _Optional[str] = ..., models: _Optional[_Iterable[_Union[ModelInfo, _Mapping]]] = ...) -> None: ...
 
 class ListModelsRequest(_message.Message):
-    __slots__ = ("provider", "capabilities", "available_only")
+    __slots__ = ("provider", "capabilities", "available_only", "include_stream_models")
     PROVIDER_FIELD_NUMBER: _ClassVar[int]
     CAPABILITIES_FIELD_NUMBER: _ClassVar[int]
     AVAILABLE_ONLY_FIELD_NUMBER: _ClassVar[int]
+    INCLUDE_STREAM_MODELS_FIELD_NUMBER: _ClassVar[int]
     provider: str
     capabilities: _containers.RepeatedScalarFieldContainer[ModelCapability]
     available_only: bool
-    def __init__(self, provider: _Optional[str] = ..., capabilities: _Optional[_Iterable[_Union[ModelCapability, str]]] = ..., available_only: bool = ...) -> None: ...
+    include_stream_models: bool
+    def __init__(self, provider: _Optional[str] = ..., capabilities: _Optional[_Iterable[_Union[ModelCapability, str]]] = ..., available_only: bool = ..., include_stream_models: bool = ...) -> None: ...
 
 class ListModelsResponse(_message.Message):
-    __slots__ = ("models",)
+    __slots__ = ("models", "stream_models", "stream_recommendations")
     MODELS_FIELD_NUMBER: _ClassVar[int]
+    STREAM_MODELS_FIELD_NUMBER: _ClassVar[int]
+    STREAM_RECOMMENDATIONS_FIELD_NUMBER: _ClassVar[int]
     models: _containers.RepeatedCompositeFieldContainer[ModelInfo]
-    def __init__(self, models: _Optional[_Iterable[_Union[ModelInfo, _Mapping]]] = ...) -> None: ...
+    stream_models: _containers.RepeatedCompositeFieldContainer[StreamModel]
+    stream_recommendations: StreamModelRecommendations
+    def __init__(self, models: _Optional[_Iterable[_Union[ModelInfo, _Mapping]]] = ..., stream_models: _Optional[_Iterable[_Union[StreamModel, _Mapping]]] = ..., stream_recommendations: _Optional[_Union[StreamModelRecommendations, _Mapping]] = ...) -> None: ...
+
+class StreamModel(_message.Message):
+    __slots__ = ("model_id", "name", "provider", "avg_ttft_ms", "quality_score", "vr_suitable")
+    MODEL_ID_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    PROVIDER_FIELD_NUMBER: _ClassVar[int]
+    AVG_TTFT_MS_FIELD_NUMBER: _ClassVar[int]
+    QUALITY_SCORE_FIELD_NUMBER: _ClassVar[int]
+    VR_SUITABLE_FIELD_NUMBER: _ClassVar[int]
+    model_id: str
+    name: str
+    provider: str
+    avg_ttft_ms: int
+    quality_score: float
+    vr_suitable: bool
+    def __init__(self, model_id: _Optional[str] = ..., name: _Optional[str] = ..., provider: _Optional[str] = ..., avg_ttft_ms: _Optional[int] = ..., quality_score: _Optional[float] = ..., vr_suitable: bool = ...) -> None: ...
+
+class StreamModelRecommendations(_message.Message):
+    __slots__ = ("vr_best", "quality_best", "balanced", "emergency")
+    VR_BEST_FIELD_NUMBER: _ClassVar[int]
+    QUALITY_BEST_FIELD_NUMBER: _ClassVar[int]
+    BALANCED_FIELD_NUMBER: _ClassVar[int]
+    EMERGENCY_FIELD_NUMBER: _ClassVar[int]
+    vr_best: str
+    quality_best: str
+    balanced: str
+    emergency: str
+    def __init__(self, vr_best: _Optional[str] = ..., quality_best: _Optional[str] = ..., balanced: _Optional[str] = ..., emergency: _Optional[str] = ...) -> None: ...
 
 class GetModelRequest(_message.Message):
     __slots__ = ("model_id",)
