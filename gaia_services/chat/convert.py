@@ -93,10 +93,8 @@ def page_from_proto(page: common_pb2.PageRequest) -> Page:
 # -- turns ----------------------------------------------------------------------------------------------
 
 
-def turn_request_from_proto(
-    request: chat_pb2.StreamChatRequest | chat_pb2.ChatRequest, *, streamed: bool
-) -> TurnRequest:
-    """Either request of a turn (the two messages have the same fields)."""
+def turn_request_from_proto(request: chat_pb2.StreamChatRequest, *, streamed: bool) -> TurnRequest:
+    """The request of a turn, streamed (StreamChat) or answered whole (Chat)."""
     return TurnRequest(
         message=request.message,
         messages=tuple(Turn(role=_ROLES_IN.get(m.role, "user"), content=m.content) for m in request.messages),

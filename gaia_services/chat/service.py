@@ -74,7 +74,7 @@ class ChatServicer(chat_pb2_grpc.ChatServiceServicer):
         reply = await self._turns.reply(
             user_id=user_id,
             request_id=request_id,
-            request=convert.turn_request_from_proto(request, streamed=False),
+            request=convert.turn_request_from_proto(request.turn, streamed=False),
         )
         if isinstance(reply.outcome, TurnFailed):
             raise _unary_failure(reply.outcome.error)

@@ -296,7 +296,9 @@ async def test_native_grpc_stream_and_unary_chat(mesh: Mesh, caller: Caller) -> 
             kinds.append(event.WhichOneof("event"))
         assert kinds == ["started", "token", "token", "token", "completed"]
         reply = await stub.Chat(
-            chat_pb2.ChatRequest(message="unary call", model="gaia-local"), metadata=metadata, timeout=10
+            chat_pb2.ChatRequest(turn=chat_pb2.StreamChatRequest(message="unary call", model="gaia-local")),
+            metadata=metadata,
+            timeout=10,
         )
         assert (reply.response, reply.provider, reply.finish_reason) == (
             "echo: unary call",
@@ -304,11 +306,17 @@ async def test_native_grpc_stream_and_unary_chat(mesh: Mesh, caller: Caller) -> 
             "stop",
         )
         with pytest.raises(aio.AioRpcError) as empty:
-            await stub.Chat(chat_pb2.ChatRequest(message=" "), metadata=metadata, timeout=10)
+            await stub.Chat(
+                chat_pb2.ChatRequest(turn=chat_pb2.StreamChatRequest(message=" ")),
+                metadata=metadata,
+                timeout=10,
+            )
         assert empty.value.code() is grpc.StatusCode.INVALID_ARGUMENT
         with pytest.raises(aio.AioRpcError) as unknown:
             await stub.Chat(
-                chat_pb2.ChatRequest(message="x", model="llama-nope"), metadata=metadata, timeout=10
+                chat_pb2.ChatRequest(turn=chat_pb2.StreamChatRequest(message="x", model="llama-nope")),
+                metadata=metadata,
+                timeout=10,
             )
         assert unknown.value.code() is grpc.StatusCode.NOT_FOUND
 
@@ -324,7 +332,11 @@ async def test_a_refused_turn_leaves_no_conversation_and_a_stored_one_is_whole(
         with pytest.raises(aio.AioRpcError) as refused:
             await stub.Chat(
                 chat_pb2.ChatRequest(
-                    message="nobody", model="gaia-local", persona_id="00000000-0000-4000-8000-000000000000"
+                    turn=chat_pb2.StreamChatRequest(
+                        message="nobody",
+                        model="gaia-local",
+                        persona_id="00000000-0000-4000-8000-000000000000",
+                    )
                 ),
                 metadata=metadata,
                 timeout=10,
@@ -332,7 +344,9 @@ async def test_a_refused_turn_leaves_no_conversation_and_a_stored_one_is_whole(
         assert refused.value.code() is grpc.StatusCode.NOT_FOUND
         assert await _rows(infra, "SELECT id FROM conversations WHERE user_id = $1", caller.user_id) == []
         reply = await stub.Chat(
-            chat_pb2.ChatRequest(message="first words", model="gaia-local"), metadata=metadata, timeout=10
+            chat_pb2.ChatRequest(turn=chat_pb2.StreamChatRequest(message="first words", model="gaia-local")),
+            metadata=metadata,
+            timeout=10,
         )
     conversations = await _rows(
         infra, "SELECT id, title, preview FROM conversations WHERE user_id = $1", caller.user_id

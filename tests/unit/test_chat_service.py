@@ -88,7 +88,7 @@ def test_the_v02_door_gets_anthropics_configured_model_as_the_claude_hint_did(
 
 def test_the_door_field_reaches_the_turn() -> None:
     stream = chat_pb2.StreamChatRequest(message="hi", door=chat_pb2.CHAT_DOOR_V02)
-    unary = chat_pb2.ChatRequest(message="hi")
+    unary = chat_pb2.StreamChatRequest(message="hi")
     assert turn_request_from_proto(stream, streamed=True).door is Door.V02
     assert turn_request_from_proto(unary, streamed=False).door is None
 

@@ -186,38 +186,10 @@ class ChatCompleted(_message.Message):
     def __init__(self, finish_reason: _Optional[str] = ..., usage: _Optional[_Union[_common_pb2.Usage, _Mapping]] = ..., timings: _Optional[_Union[ChatTimings, _Mapping]] = ..., fallback_used: bool = ..., message_id: _Optional[str] = ..., model: _Optional[str] = ..., provider: _Optional[str] = ...) -> None: ...
 
 class ChatRequest(_message.Message):
-    __slots__ = ("message", "messages", "model", "provider", "conversation_id", "history_mode", "use_current_persona", "persona_id", "max_tokens", "temperature", "top_p", "stop", "stream", "enable_fallback", "door")
-    MESSAGE_FIELD_NUMBER: _ClassVar[int]
-    MESSAGES_FIELD_NUMBER: _ClassVar[int]
-    MODEL_FIELD_NUMBER: _ClassVar[int]
-    PROVIDER_FIELD_NUMBER: _ClassVar[int]
-    CONVERSATION_ID_FIELD_NUMBER: _ClassVar[int]
-    HISTORY_MODE_FIELD_NUMBER: _ClassVar[int]
-    USE_CURRENT_PERSONA_FIELD_NUMBER: _ClassVar[int]
-    PERSONA_ID_FIELD_NUMBER: _ClassVar[int]
-    MAX_TOKENS_FIELD_NUMBER: _ClassVar[int]
-    TEMPERATURE_FIELD_NUMBER: _ClassVar[int]
-    TOP_P_FIELD_NUMBER: _ClassVar[int]
-    STOP_FIELD_NUMBER: _ClassVar[int]
-    STREAM_FIELD_NUMBER: _ClassVar[int]
-    ENABLE_FALLBACK_FIELD_NUMBER: _ClassVar[int]
-    DOOR_FIELD_NUMBER: _ClassVar[int]
-    message: str
-    messages: _containers.RepeatedCompositeFieldContainer[InputMessage]
-    model: str
-    provider: str
-    conversation_id: str
-    history_mode: HistoryMode
-    use_current_persona: bool
-    persona_id: str
-    max_tokens: int
-    temperature: float
-    top_p: float
-    stop: _containers.RepeatedScalarFieldContainer[str]
-    stream: bool
-    enable_fallback: bool
-    door: ChatDoor
-    def __init__(self, message: _Optional[str] = ..., messages: _Optional[_Iterable[_Union[InputMessage, _Mapping]]] = ..., model: _Optional[str] = ..., provider: _Optional[str] = ..., conversation_id: _Optional[str] = ..., history_mode: _Optional[_Union[HistoryMode, str]] = ..., use_current_persona: bool = ..., persona_id: _Optional[str] = ..., max_tokens: _Optional[int] = ..., temperature: _Optional[float] = ..., top_p: _Optional[float] = ..., stop: _Optional[_Iterable[str]] = ..., stream: bool = ..., enable_fallback: bool = ..., door: _Optional[_Union[ChatDoor, str]] = ...) -> None: ...
+    __slots__ = ("turn",)
+    TURN_FIELD_NUMBER: _ClassVar[int]
+    turn: StreamChatRequest
+    def __init__(self, turn: _Optional[_Union[StreamChatRequest, _Mapping]] = ...) -> None: ...
 
 class ChatResponse(_message.Message):
     __slots__ = ("response", "conversation_id", "model", "provider", "request_id", "created", "finish_reason", "usage", "timings", "fallback_used", "message_id", "persona_id", "conversation_created")
