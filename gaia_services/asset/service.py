@@ -240,18 +240,22 @@ class AssetServicer(asset_pb2_grpc.AssetServiceServicer):
         return monthly_pb(await self._usage.monthly(caller().user_id, month=request.month))
 
 
-def _register(server: aio.Server, resources: Resources) -> Closer:
-    parts = AssetParts(resources=resources, settings=AssetSettings())  # settings read once, here
+def _parts(resources: Resources) -> AssetParts:
+    return AssetParts(resources=resources, settings=AssetSettings())  # settings read once, here
+
+
+def _register(server: aio.Server, parts: AssetParts) -> Closer:
     parts.start()
     asset_pb2_grpc.add_AssetServiceServicer_to_server(AssetServicer(parts=parts), server)
     return parts.close  # after the drain: the pricing subscription, provider and S3 sessions
 
 
-def spec() -> ServiceSpec:
+def spec() -> ServiceSpec[AssetParts]:
     return ServiceSpec(
         name="asset",
         service_names=(_SERVICE,),
+        parts=_parts,
         register=_register,
-        authenticator=lambda resources: RemoteAuthenticator(channel=resources.channel("auth")),
+        authenticator=lambda resources, parts: RemoteAuthenticator(channel=resources.channel("auth")),
         peers=("auth",),
     )

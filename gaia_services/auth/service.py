@@ -11,7 +11,6 @@ from gaia.auth.v1 import auth_pb2, auth_pb2_grpc
 from grpc import aio
 
 from gaia_services.auth.admin import NewKey
-from gaia_services.auth.authenticator import LocalAuthenticator
 from gaia_services.auth.convert import (
     api_key_to_proto,
     auth_type_to_proto,
@@ -24,7 +23,6 @@ from gaia_services.auth.convert import (
 from gaia_services.auth.wiring import AuthParts, build_parts
 from gaia_services.runtime.calls import caller, current_call
 from gaia_services.runtime.principal import Credentials
-from gaia_services.runtime.resources import Resources
 from gaia_services.runtime.server import ServiceSpec
 
 __all__ = ["NO_CREDENTIALS", "AuthServicer", "spec"]
@@ -230,33 +228,18 @@ class AuthServicer(auth_pb2_grpc.AuthServiceServicer):
         )
 
 
-class _PartsOnce:
-    """The parts of the resources being served, built on first use. The service's own interceptor (its
-    ``authenticator``) and its servicer must share them: one credential cache, one revocation listener.
-    Keyed by the resources object itself (``is``), so a new ``Resources`` gets new parts."""
-
-    def __init__(self) -> None:
-        self._built: tuple[Resources, AuthParts] | None = None
-
-    def __call__(self, resources: Resources) -> AuthParts:
-        if self._built is None or self._built[0] is not resources:
-            self._built = (resources, build_parts(resources))
-        return self._built[1]
+def _register(server: aio.Server, parts: AuthParts) -> None:
+    auth_pb2_grpc.add_AuthServiceServicer_to_server(AuthServicer(parts=parts), server)
 
 
-def spec() -> ServiceSpec:
-    parts = _PartsOnce()
-
-    def authenticator(resources: Resources) -> LocalAuthenticator:
-        return parts(resources).authenticator
-
-    def register(server: aio.Server, resources: Resources) -> None:
-        auth_pb2_grpc.add_AuthServiceServicer_to_server(AuthServicer(parts=parts(resources)), server)
-
+def spec() -> ServiceSpec[AuthParts]:
+    """The auth service. Its own interceptor authenticates with its parts' authenticator, so the servicer
+    and the interceptor share one credential cache and one revocation listener."""
     return ServiceSpec(
         name="auth",
         service_names=(_SERVICE,),
-        register=register,
-        authenticator=authenticator,
+        parts=build_parts,
+        register=_register,
+        authenticator=lambda resources, parts: parts.authenticator,
         public_methods=_PUBLIC,
     )

@@ -16,7 +16,6 @@ from gaia_services.chat.turns import TurnFailed
 from gaia_services.runtime.calls import caller, current_call
 from gaia_services.runtime.errors import DomainError, NotFound, Unavailable, grpc_code_for
 from gaia_services.runtime.remote_auth import RemoteAuthenticator
-from gaia_services.runtime.resources import Resources
 from gaia_services.runtime.server import Closer, ServiceSpec
 
 __all__ = ["ChatServicer", "spec"]
@@ -309,17 +308,17 @@ class ChatServicer(chat_pb2_grpc.ChatServiceServicer):
         return catalogue_out.reset_to_proto(await self._reports.reset())
 
 
-def _register(server: aio.Server, resources: Resources) -> Closer:
-    parts = ChatParts.build(resources)
+def _register(server: aio.Server, parts: ChatParts) -> Closer:
     chat_pb2_grpc.add_ChatServiceServicer_to_server(ChatServicer(parts=parts), server)
     return parts.close
 
 
-def spec() -> ServiceSpec:
+def spec() -> ServiceSpec[ChatParts]:
     return ServiceSpec(
         name="chat",
         service_names=(_SERVICE,),
+        parts=ChatParts.build,
         register=_register,
-        authenticator=lambda resources: RemoteAuthenticator(channel=resources.channel("auth")),
+        authenticator=lambda resources, parts: RemoteAuthenticator(channel=resources.channel("auth")),
         peers=("auth",),
     )

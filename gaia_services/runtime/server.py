@@ -9,6 +9,7 @@ import logging
 import signal
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
 from grpc import aio
 from grpc_health.v1 import health_pb2, health_pb2_grpc
@@ -33,17 +34,21 @@ _SERVER_OPTIONS = (
 
 
 Closer = Callable[[], Awaitable[None]]
+Parts = TypeVar("Parts")
 
 
 @dataclass(frozen=True)
-class ServiceSpec:
-    """What makes one Gaia service: its name, its proto services, and how to wire them to resources."""
+class ServiceSpec(Generic[Parts]):
+    """What makes one Gaia service, built the same way for each: its name and proto services; ``parts``, its
+    typed domain objects, built once from the resources; ``register``, which adds its servicer (one per
+    proto service, delegating to the parts) and may return an async ``close`` run after the drain; and
+    ``authenticator``, who checks its callers (its own parts, for auth; the auth service, for the others)."""
 
     name: str
     service_names: tuple[str, ...]
-    #: Adds the servicers to the server; may return an async ``close`` run after the server has drained.
-    register: Callable[[aio.Server, Resources], Closer | None]
-    authenticator: Callable[[Resources], Authenticator]
+    parts: Callable[[Resources], Parts]
+    register: Callable[[aio.Server, Parts], Closer | None]
+    authenticator: Callable[[Resources, Parts], Authenticator]
     public_methods: frozenset[str] = frozenset()
     database: bool = True
     cache: bool = True
@@ -71,16 +76,17 @@ class RunningService:
             await self.close()
 
 
-async def start_service(spec: ServiceSpec, resources: Resources, *, address: str) -> RunningService:
+async def start_service(spec: ServiceSpec[Any], resources: Resources, *, address: str) -> RunningService:
+    parts = spec.parts(resources)
     server = aio.server(
         interceptors=[
             ServerCallInterceptor(
-                authenticator=spec.authenticator(resources), public_methods=spec.public_methods
+                authenticator=spec.authenticator(resources, parts), public_methods=spec.public_methods
             )
         ],
         options=_SERVER_OPTIONS,
     )
-    close = spec.register(server, resources)
+    close = spec.register(server, parts)
     dependencies = {POSTGRES_HEALTH: postgres_check(resources.db)} if resources.db is not None else {}
     health = ServiceHealth(dependencies)
     health_pb2_grpc.add_HealthServicer_to_server(health, server)
@@ -104,7 +110,7 @@ async def start_service(spec: ServiceSpec, resources: Resources, *, address: str
     )
 
 
-async def serve_forever(spec: ServiceSpec, settings: Settings) -> None:
+async def serve_forever(spec: ServiceSpec[Any], settings: Settings) -> None:
     """Run one service until SIGTERM or SIGINT, then drain gracefully."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

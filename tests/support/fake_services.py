@@ -125,8 +125,9 @@ def _spec(name: str, service: str, add: Any, servicer: Any) -> ServiceSpec:
     return ServiceSpec(
         name=name,
         service_names=(service,),
+        parts=lambda resources: None,
         register=lambda server, _: add(servicer, server),
-        authenticator=lambda _: KeyAuthenticator(),
+        authenticator=lambda resources, _: KeyAuthenticator(),
     )
 
 

@@ -90,8 +90,9 @@ def _spec(servicer: auth_pb2_grpc.AuthServiceServicer) -> ServiceSpec:
     return ServiceSpec(
         name="auth",
         service_names=("gaia.auth.v1.AuthService",),
+        parts=lambda resources: None,
         register=lambda server, _: auth_pb2_grpc.add_AuthServiceServicer_to_server(servicer, server),
-        authenticator=lambda _: KeyAuthenticator(),
+        authenticator=lambda resources, _: KeyAuthenticator(),
         public_methods=frozenset({"/gaia.auth.v1.AuthService/Validate"}),
     )
 
