@@ -78,8 +78,18 @@ def build_app(*, tokens: int, delay_s: float) -> web.Application:
         await response.write(b"data: [DONE]\n\n")
         return response
 
+    models_body = {
+        "object": "list",
+        "data": [{"id": "gpt-4o-mini", "object": "model", "created": 0, "owned_by": "bench"}],
+    }
+
+    async def models(request: web.Request) -> web.Response:
+        # The floor of the "authenticated unary read" workload (GET /v1/models); the fake checks no key.
+        return web.json_response(models_body)
+
     app = web.Application()
     app.router.add_post("/v1/chat/completions", completions)
+    app.router.add_get("/v1/models", models)
     return app
 
 

@@ -1,11 +1,22 @@
-"""The benchmark of DESIGN.md: the full path against a local fake provider, with the fake alone as the floor.
+"""The benchmark of DESIGN.md: the mesh and a LiteLLM proxy, in one run, against one local fake provider.
 
-    python -m bench.run [--quick] [--soak-seconds 600] [--litellm-url http://127.0.0.1:4000]
+    scripts/bench            # the full run (installs LiteLLM into .gaia/bench/litellm-venv first)
+    scripts/bench --quick    # CI: the fake and the mesh only, a few seconds of load; proves the harness
+    python -m bench.run ...  # the same, without the install step (options: --help)
 
-Starts the fake upstream and a real mesh (``gaia up`` on free ports, embedded servers unless *_URL are set),
-measures, prints a table and writes ``bench/results/latest.json``. LiteLLM is compared live only when a
-proxy URL (pointed at the same fake) is given; otherwise the ratios use the LiteLLM figures measured on this
-machine kind that DESIGN.md records, and the output says so.
+One process (this one, the load generator) starts the fake upstream, the mesh (``gaia up`` on free ports,
+embedded Postgres/Redis/NATS) and, unless ``--no-litellm``, the LiteLLM proxy pointed at the same fake; then
+drives the same workloads at each target (the fake directly, the shim, LiteLLM): a non-streaming chat
+completion, a 20-token stream and an authenticated unary read (``GET /v1/models`` with the target's key), at
+concurrency 1, 16 and 64, fixed request counts, ``--reps`` interleaved repetitions (every cell of repetition
+1, then of repetition 2, ...; within a cell the fake first, then the mesh and LiteLLM in alternating order).
+Then a long streaming run per relay (``--soak-seconds``) for RSS before/after.
+
+As root (and always in the full run) it first re-executes itself in a fresh loopback-only network
+namespace (``ip netns add``; ``ip -n … link set lo up``) so nothing it runs can reach the network, and checks
+that it cannot.
+
+Writes ``bench/results/<date>.json`` and ``bench/RESULTS.md`` (the quick mode: ``.gaia/bench/quick/``).
 """
 
 from __future__ import annotations
@@ -13,9 +24,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import dataclasses
+import datetime as dt
+import importlib.metadata
 import json
 import os
+import platform
+import shutil
+import socket
+import subprocess
 import sys
 import tempfile
 import time
@@ -26,21 +42,73 @@ from typing import Any
 import aiohttp
 import psutil
 
-from bench.load import Result, run_load
+from bench import litellm_proxy, report
+from bench.load import run_load
+from bench.meter import Meter
 from gaia_services.embedded import free_port
 from gaia_services.processes import spawn, terminate
 
 __all__ = ["main"]
 
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "bench" / "results"
+QUICK_DIR = ROOT / ".gaia" / "bench" / "quick"
 DEV_KEY = "FJUeDkZRy0uPp7cYtavMsIfwi7weF9-RT7BeOlusqnE"
-# DESIGN.md, "Measured here on this machine kind": LiteLLM 1.108.7 proxy with 2 workers (both cores).
-LITELLM_DESIGN = {
-    "req_per_s": 72.0,
-    "streams_per_s": 21.0,
-    "p99_added_ms_c64": 1900.0,
-    "ttft_added_ms_c1": 31.0,
+MODEL = "gpt-4o-mini"
+NETNS_ENV = "GAIA_BENCH_NETNS"
+CONCURRENCY = (1, 16, 64)
+WORKLOADS = ("chat", "stream", "read")
+# Requests per (workload, concurrency) cell, the same for every target.
+COUNTS = {
+    "chat": {1: 200, 16: 800, 64: 1600},
+    "stream": {1: 100, 16: 400, 64: 800},
+    "read": {1: 200, 16: 800, 64: 1600},
 }
-RESULTS = Path(__file__).resolve().parent / "results"
+QUICK_COUNTS = {
+    "chat": {1: 20, 16: 64, 64: 128},
+    "stream": {1: 10, 16: 32, 64: 64},
+    "read": {1: 20, 16: 64, 64: 128},
+}
+
+
+# ---------------------------------------------------------------------------------------------- namespace
+
+
+def _in_netns() -> str | None:
+    return os.environ.get(NETNS_ENV)
+
+
+def _reexec_in_netns() -> int:
+    """Run this command again inside a new loopback-only network namespace; delete it afterwards."""
+    name = f"gaia-bench-{os.getpid()}"
+    subprocess.run(["ip", "netns", "add", name], check=True)
+    try:
+        subprocess.run(["ip", "-n", name, "link", "set", "lo", "up"], check=True)
+        argv = ["ip", "netns", "exec", name, sys.executable, "-m", "bench.run", *sys.argv[1:]]
+        return subprocess.call(argv, env={**os.environ, NETNS_ENV: name})
+    finally:
+        # Anything still in the namespace was started by this run: stop it by pid, then drop the namespace.
+        left = subprocess.run(
+            ["ip", "netns", "pids", name], check=False, capture_output=True, text=True
+        ).stdout.split()
+        for pid in left:
+            with contextlib.suppress(ProcessLookupError, ValueError):
+                os.kill(int(pid), 9)
+        subprocess.run(["ip", "netns", "del", name], check=False)
+
+
+def _offline_check() -> dict[str, Any]:
+    """Which interfaces this process sees, and whether an outside address is reachable (it must not be)."""
+    interfaces = sorted(psutil.net_if_addrs())
+    reachable = False
+    with contextlib.suppress(OSError), socket.create_connection(("1.1.1.1", 443), timeout=1):
+        reachable = True
+    if reachable:
+        print("WARNING: the network is reachable (not in a loopback-only namespace)", flush=True)
+    return {"netns": _in_netns(), "interfaces": interfaces, "outside_reachable": reachable}
+
+
+# ---------------------------------------------------------------------------------------------- processes
 
 
 async def _wait_http(url: str, timeout: float, *, healthy: bool = False) -> None:
@@ -48,136 +116,173 @@ async def _wait_http(url: str, timeout: float, *, healthy: bool = False) -> None
     deadline = time.monotonic() + timeout
     async with aiohttp.ClientSession() as session:
         while True:
-            with contextlib.suppress(aiohttp.ClientError, OSError, ValueError):
+            with contextlib.suppress(aiohttp.ClientError, OSError, ValueError, KeyError):
                 async with session.get(url) as response:
                     if response.status < 500 and (
                         not healthy or (await response.json())["status"] == "healthy"
                     ):
                         return
             if time.monotonic() > deadline:
-                raise TimeoutError(url)
+                raise TimeoutError(f"{url} not ready after {timeout:.0f} s")
             await asyncio.sleep(0.1)
 
 
 @contextlib.asynccontextmanager
-async def _process(argv: list[str], env: dict[str, str]) -> AsyncIterator[asyncio.subprocess.Process]:
-    process = await spawn(argv, env=env, output=asyncio.subprocess.DEVNULL)
+async def _process(
+    argv: list[str], env: dict[str, str], *, log: Path
+) -> AsyncIterator[asyncio.subprocess.Process]:
+    """A child with its output in ``log``, stopped (SIGTERM, then SIGKILL of its group) on the way out."""
+    with log.open("wb") as out:
+        process = await spawn(argv, env=env, output=out.fileno())
     try:
         yield process
     finally:
         await terminate(process, timeout=15)
 
 
-class RssSampler:
-    """Samples the resident memory of the mesh's processes while the benchmark runs."""
-
-    def __init__(self, pids: dict[str, int]) -> None:
-        self.pids = pids
-        self.peak: dict[str, float] = dict.fromkeys(pids, 0.0)
-        self.series: dict[str, list[float]] = {name: [] for name in pids}
-
-    def sample(self) -> None:
-        for name, pid in self.pids.items():
-            with contextlib.suppress(psutil.Error):
-                mib = psutil.Process(pid).memory_info().rss / 2**20
-                self.peak[name] = max(self.peak[name], mib)
-                self.series[name].append(round(mib, 1))
-
-    def summary(self, before_soak: dict[str, float]) -> dict[str, dict[str, float | None]]:
-        """Peak, first (the mesh just ready), at the soak's start (if any) and last RSS of each process."""
-        return {
-            name: {
-                "peak": round(self.peak[name], 1),
-                "first": s[0] if s else None,
-                **({"soak_start": before_soak.get(name)} if before_soak else {}),
-                "last": s[-1] if s else None,
-            }
-            for name, s in self.series.items()
-        }
-
-    async def run(self, stop: asyncio.Event, every: float) -> None:
-        while not stop.is_set():
-            self.sample()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), every)
+async def _wait_litellm(url: str, log: Path, workers: int, process: asyncio.subprocess.Process) -> None:
+    """Until the proxy answers and every worker has logged its start-up (the log says it once per worker)."""
+    deadline = time.monotonic() + 240
+    await _wait_http(f"{url}/health/liveliness", 240)
+    while (await asyncio.to_thread(log.read_bytes)).count(b"Application startup complete") < workers:
+        if process.returncode is not None or time.monotonic() > deadline:
+            raise RuntimeError(f"LiteLLM did not start {workers} workers; see {log}")
+        await asyncio.sleep(0.2)
 
 
-def cpu_seconds(pids: dict[str, int], *, with_children: frozenset[str] = frozenset()) -> dict[str, float]:
-    """User + system CPU time used so far by each process (and its threads; for the names in
-    ``with_children``, also by its live child processes, e.g. PostgreSQL's backends)."""
-    used = {}
-    for name, pid in pids.items():
-        with contextlib.suppress(psutil.Error):
-            process = psutil.Process(pid)
-            family = [process, *process.children(recursive=True)] if name in with_children else [process]
-            used[name] = sum(t.user + t.system for t in (p.cpu_times() for p in family))
-    return used
+# ---------------------------------------------------------------------------------------------- workloads
 
 
-async def _soak(seconds: int, direct: str, mesh: str, sampler: RssSampler) -> dict[str, float]:
-    """Streams at concurrency 16 for ``seconds``; the RSS of each process when it began."""
-    if not seconds:
-        return {}
-    sampler.sample()
-    began = {name: s[-1] for name, s in sampler.series.items() if s}
-    started = time.monotonic()
-    while time.monotonic() - started < seconds:
-        await _pair(direct, mesh, concurrency=16, total=400, stream=True)
-    return began
+class Target:
+    def __init__(self, name: str, base: str, key: str | None) -> None:
+        self.name = name
+        self.base = base
+        self.headers = {"Authorization": f"Bearer {key}"} if key else {}
 
-
-def _chat_body(stream: bool) -> dict[str, Any]:
-    body: dict[str, Any] = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hello"}]}
-    if stream:
-        body["stream"] = True
-    return body
-
-
-async def _pair(
-    direct: str,
-    mesh: str,
-    *,
-    concurrency: int,
-    total: int,
-    stream: bool,
-    metered: dict[str, int] | None = None,
-) -> tuple[Result, Result]:
-    """The same load direct to the fake and through the mesh; with ``metered``, the mesh run's result
-    carries the CPU seconds each of those processes used during it."""
-    headers = {"Authorization": f"Bearer {DEV_KEY}"}
-    body = _chat_body(stream)
-    floor = await run_load(
-        method="POST", url=direct, body=body, concurrency=concurrency, total=total, stream=stream
-    )
-    servers = frozenset(("postgres", "redis", "nats"))
-    before = cpu_seconds(metered, with_children=servers) if metered else {}
-    full = await run_load(
-        method="POST",
-        url=mesh,
-        body=body,
-        headers=headers,
-        concurrency=concurrency,
-        total=total,
-        stream=stream,
-    )
-    if metered:
-        after = cpu_seconds(metered, with_children=servers)
-        full = dataclasses.replace(
-            full, cpu_s={name: after[name] - before[name] for name in after if name in before}
+    async def drive(self, workload: str, concurrency: int, total: int):  # type: ignore[no-untyped-def]
+        if workload == "read":
+            return await run_load(
+                method="GET",
+                url=f"{self.base}/v1/models",
+                headers=self.headers,
+                concurrency=concurrency,
+                total=total,
+            )
+        stream = workload == "stream"
+        body: dict[str, Any] = {"model": MODEL, "messages": [{"role": "user", "content": "hello"}]}
+        if stream:
+            body["stream"] = True
+        return await run_load(
+            method="POST",
+            url=f"{self.base}/v1/chat/completions",
+            body=body,
+            headers=self.headers,
+            concurrency=concurrency,
+            total=total,
+            stream=stream,
         )
-    return floor, full
 
 
-async def benchmark(args: argparse.Namespace) -> dict[str, Any]:
-    scale = 0.25 if args.quick else 1.0
-    fake_port = free_port()
-    ports = {name: free_port() for name in ("http", "web", "auth", "chat", "asset")}
-    data_dir = Path(tempfile.mkdtemp(prefix="gaia-bench-"))
-    env = {
-        **os.environ,
+async def _cell(
+    meter: Meter, target: Target, *, workload: str, c: int, total: int, rep: int
+) -> dict[str, Any]:
+    before = meter.cpu()
+    result = await target.drive(workload, c, total)
+    after = meter.cpu()
+    cpu = {name: round(1000 * (after[name] - before[name]) / total, 3) for name in after if name in before}
+    summary = result.summary()
+    print(
+        f"  rep {rep} {workload:6} c{c:<3} {target.name:8} {summary['rate_per_s']:>8} /s  "
+        f"p50 {summary['p50_ms']} ms  errors {summary['errors']}",
+        flush=True,
+    )
+    return {
+        "target": target.name,
+        "workload": workload,
+        "concurrency": c,
+        "rep": rep,
+        **summary,
+        "cpu_ms_per_request": cpu,
+    }
+
+
+async def _soak(meter: Meter, target: Target, seconds: float) -> dict[str, Any]:
+    """Streams at concurrency 16 through ``target`` for ``seconds``; RSS of its processes before and after."""
+    group = target.name
+    meter.mark(f"{group}_soak_start")
+    started = time.monotonic()
+    done = errors = 0
+    while time.monotonic() - started < seconds:
+        result = await target.drive("stream", 16, 160)
+        done += result.requests
+        errors += result.errors
+    meter.mark(f"{group}_soak_end")
+    elapsed = time.monotonic() - started
+    return {
+        "seconds": round(elapsed, 1),
+        "streams": done,
+        "errors": errors,
+        "rate_per_s": round(done / elapsed, 1),
+    }
+
+
+# ---------------------------------------------------------------------------------------------- the run
+
+
+def _versions(litellm_bin: Path | None) -> dict[str, str | None]:
+    def version(name: str) -> str | None:
+        with contextlib.suppress(importlib.metadata.PackageNotFoundError):
+            return importlib.metadata.version(name)
+        return None
+
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], check=False, capture_output=True, text=True, cwd=ROOT
+    )
+    dirty = subprocess.run(
+        ["git", "status", "--porcelain"], check=False, capture_output=True, text=True, cwd=ROOT
+    )
+    return {
+        "gaia-mesh": version("gaia-mesh"),
+        "commit": (commit.stdout.strip() + ("+dirty" if dirty.stdout.strip() else "")) or None,
+        "python": platform.python_version(),
+        "aiohttp": version("aiohttp"),
+        "grpcio": version("grpcio"),
+        "openai": version("openai"),
+        "litellm": litellm_proxy.installed_version(litellm_bin) if litellm_bin else None,
+    }
+
+
+def _machine() -> dict[str, Any]:
+    model = ""
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    distro = ""
+    with contextlib.suppress(OSError):
+        for line in Path("/etc/os-release").read_text().splitlines():
+            if line.startswith("PRETTY_NAME="):
+                distro = line.split("=", 1)[1].strip('"')
+    return {
+        "cpu": model,
+        "cpus": os.cpu_count(),
+        "memory_gib": round(psutil.virtual_memory().total / 2**30, 1),
+        "kernel": platform.release(),
+        "os": distro,
+        "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
+    }
+
+
+def _mesh_env(
+    base_env: dict[str, str], run_dir: Path, ports: dict[str, int], fake_port: int
+) -> dict[str, str]:
+    """``gaia up`` on free ports, embedded servers (no *_URL), the OpenAI provider pointed at the fake."""
+    return {
+        **base_env,
         "GAIA_ENV": "dev",
         "GAIA_AUTH_RATE_LIMIT_PER_MINUTE": "0",  # the load generator is one principal: no limit here
-        "GAIA_DATA_DIR": str(data_dir),
+        "GAIA_DATA_DIR": str(run_dir / "mesh"),
         "GAIA_LOG_LEVEL": "WARNING",
         "GAIA_HTTP_PORT": str(ports["http"]),
         "GAIA_WEB_PORT": str(ports["web"]),
@@ -187,13 +292,79 @@ async def benchmark(args: argparse.Namespace) -> dict[str, Any]:
         "OPENAI_BASE_URL": f"http://127.0.0.1:{fake_port}/v1",
         "OPENAI_API_KEY": "sk-bench",
     }
-    shim = f"http://127.0.0.1:{ports['http']}"
-    direct = f"http://127.0.0.1:{fake_port}/v1/chat/completions"
-    mesh_url = f"{shim}/v1/chat/completions"
-    results: dict[str, Any] = {
-        "machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]},
+
+
+def _register(meter: Meter, fake_pid: int, supervisor_pid: int, state: dict[str, Any]) -> None:
+    """The fake, this load generator, and every process of the mesh (``state``: its ``mesh.json``)."""
+    meter.add("fake upstream", fake_pid, "common")
+    meter.add("load generator", os.getpid(), "common")
+    meter.add("supervisor", supervisor_pid, "mesh")
+    for name, info in state["children"].items():
+        meter.add(name, int(info["pid"]), "mesh")
+    for name, info in state.get("infra", {}).items():
+        short = name.removeprefix("Embedded").lower()
+        meter.add(short, int(info["pid"]), "mesh", family=short == "postgres")
+
+
+async def _measure(
+    meter: Meter, targets: list[Target], args: argparse.Namespace, counts: dict[str, dict[int, int]]
+) -> dict[str, Any]:
+    """Warm-up, the interleaved repetitions, the long runs; the raw cells and the long runs' figures."""
+    print(f"warm-up ({', '.join(t.name for t in targets)})", flush=True)
+    for target in targets:  # connections, lazy imports, every LiteLLM worker
+        for workload in WORKLOADS:
+            await target.drive(workload, 16, 32 if args.quick else 96)
+    meter.mark("warm")
+    runs: list[dict[str, Any]] = []
+    for rep in range(1, args.reps + 1):
+        relays = targets[1:] if rep % 2 else targets[:0:-1]
+        for workload in WORKLOADS:
+            for c in CONCURRENCY:
+                for target in (targets[0], *relays):
+                    runs.append(
+                        await _cell(meter, target, workload=workload, c=c, total=counts[workload][c], rep=rep)
+                    )
+    soaks = {}
+    if args.soak_seconds:
+        for target in targets[1:]:
+            print(f"soak: {target.name}, streams at concurrency 16 for {args.soak_seconds} s", flush=True)
+            soaks[target.name] = await _soak(meter, target, args.soak_seconds)
+    return {"runs": runs, "soak": {"seconds": args.soak_seconds, "concurrency": 16, **soaks}}
+
+
+def _header(
+    args: argparse.Namespace, counts: dict[str, dict[int, int]], litellm_bin: Path | None
+) -> dict[str, Any]:
+    """What was run, where, with which versions."""
+    return {
+        "date": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
+        "command": "scripts/bench " + " ".join(sys.argv[1:]),
+        "quick": args.quick,
+        "machine": _machine(),
+        "versions": _versions(litellm_bin),
+        "offline": _offline_check(),
         "tokens_per_answer": args.tokens,
+        "reps": args.reps,
+        "counts": counts,
+        "read_route": "GET /v1/models (Authorization: Bearer <key>): the mesh's REST -> gRPC ListModels with "
+        "its auth; LiteLLM's model list with its master key; the fake's floor checks no key",
+        "litellm_settings": None
+        if litellm_bin is None
+        else {"workers": args.litellm_workers, "timeout_worker_healthcheck": 60, "logging": "defaults"},
     }
+
+
+async def benchmark(args: argparse.Namespace) -> dict[str, Any]:
+    wall = time.monotonic()
+    counts = QUICK_COUNTS if args.quick else COUNTS
+    counts = {w: {c: max(1, int(n * args.scale)) for c, n in cs.items()} for w, cs in counts.items()}
+    litellm_bin: Path | None = None if args.no_litellm else args.litellm
+    run_dir = Path(tempfile.mkdtemp(prefix="gaia-bench-"))
+    fake_port = free_port()
+    ports = {name: free_port() for name in ("http", "web", "auth", "chat", "asset", "litellm")}
+    base_env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "NATS_URL")}
+    fake_base, shim, lite = (f"http://127.0.0.1:{p}" for p in (fake_port, ports["http"], ports["litellm"]))
+    results = _header(args, counts, litellm_bin)
     fake_argv = [
         sys.executable,
         "-m",
@@ -203,160 +374,117 @@ async def benchmark(args: argparse.Namespace) -> dict[str, Any]:
         "--tokens",
         str(args.tokens),
     ]
-    async with (
-        _process(fake_argv, env) as fake,
-        _process([sys.executable, "-m", "gaia_services.cli", "up"], env),
-    ):
+    meter = Meter()
+    targets = [Target("direct", fake_base, None), Target("mesh", shim, DEV_KEY)]
+    async with contextlib.AsyncExitStack() as stack:
+        fake = await stack.enter_async_context(_process(fake_argv, base_env, log=run_dir / "fake.log"))
+        mesh = await stack.enter_async_context(
+            _process(
+                [sys.executable, "-m", "gaia_services.cli", "up"],
+                _mesh_env(base_env, run_dir, ports, fake_port),
+                log=run_dir / "mesh.log",
+            )
+        )
         started = time.monotonic()
-        await _wait_http(f"http://127.0.0.1:{fake_port}/v1/chat/completions", 30)
-        await _wait_http(f"{shim}/health", 60, healthy=True)
-        state = json.loads((data_dir / "run" / "mesh.json").read_text())
+        await _wait_http(f"{fake_base}/v1/models", 30)
+        await _wait_http(f"{shim}/health", 90, healthy=True)
         results["mesh_ready_s"] = round(time.monotonic() - started, 2)
-        pids = {name: int(info["pid"]) for name, info in state["children"].items()}
-        sampler = RssSampler(pids)
-        # Where the CPU goes: every mesh process, its embedded servers (none when *_URL point elsewhere),
-        # the fake upstream and this load generator.
-        infra = {
-            name.removeprefix("Embedded").lower(): int(info["pid"])
-            for name, info in state.get("infra", {}).items()
-        }
-        metered = {**pids, **infra, "fake upstream": fake.pid, "load generator": os.getpid()}
+        lite_proc, lite_log, lite_started = None, run_dir / "litellm.log", time.monotonic()
+        if litellm_bin is not None:  # started once the mesh is ready, so that each starts alone
+            config = litellm_proxy.write_config(
+                run_dir / "litellm.yaml", fake_base_url=f"{fake_base}/v1", model=MODEL
+            )
+            argv = litellm_proxy.argv(
+                litellm_bin, config, port=ports["litellm"], workers=args.litellm_workers
+            )
+            lite_proc = await stack.enter_async_context(
+                _process(argv, litellm_proxy.env(dict(os.environ)), log=lite_log)
+            )
+        state = json.loads((run_dir / "mesh" / "run" / "mesh.json").read_text())
+        _register(meter, fake.pid, mesh.pid, state)
+        if lite_proc is not None:
+            await _wait_litellm(lite, lite_log, args.litellm_workers, lite_proc)
+            results["litellm_ready_s"] = round(time.monotonic() - lite_started, 2)
+            meter.add("litellm main", lite_proc.pid, "litellm", family=True)
+            meter.discover_children("litellm main", prefix="litellm worker", skip=("resource_tracker",))
+            targets.append(Target("litellm", lite, litellm_proxy.MASTER_KEY))
+        meter.mark("ready")
         stop = asyncio.Event()
-        sampling = asyncio.create_task(sampler.run(stop, 0.5))
-        # Warm up both paths (connections, caches, JIT-free but lazy imports).
-        await _pair(direct, mesh_url, concurrency=4, total=40, stream=False)
-        await _pair(direct, mesh_url, concurrency=4, total=20, stream=True)
-
-        unary: dict[str, Any] = {}
-        for c in (1, 16, 64):
-            floor, full = await _pair(
-                direct,
-                mesh_url,
-                concurrency=c,
-                total=int(max(100, 40 * c) * scale),
-                stream=False,
-                metered=metered if c == 64 else None,
-            )
-            if full.cpu_s is not None:
-                results["cpu_ms_per_request_c64"] = {
-                    name: round(1000 * used / full.requests, 2) for name, used in full.cpu_s.items()
-                }
-            unary[str(c)] = {
-                "direct": floor.summary(),
-                "mesh": full.summary(),
-                "added_p50_ms": round(
-                    full.pct(full.latencies_ms, 0.5) - floor.pct(floor.latencies_ms, 0.5), 2
-                ),
-                "added_p99_ms": round(
-                    full.pct(full.latencies_ms, 0.99) - floor.pct(floor.latencies_ms, 0.99), 2
-                ),
-            }
-        results["chat_completions"] = unary
-        streams: dict[str, Any] = {}
-        for c in (1, 64):
-            floor, full = await _pair(
-                direct, mesh_url, concurrency=c, total=int(max(100, 10 * c) * scale), stream=True
-            )
-            streams[str(c)] = {
-                "direct": floor.summary(),
-                "mesh": full.summary(),
-                "ttft_added_p50_ms": round(full.pct(full.ttft_ms, 0.5) - floor.pct(floor.ttft_ms, 0.5), 2),
-            }
-        results["streaming"] = streams
-        persona = await run_load(
-            method="GET",
-            url=f"{shim}/api/v0.2/personas/current",
-            headers={"X-API-Key": DEV_KEY},
-            concurrency=64,
-            total=int(2000 * scale),
-        )
-        results["rest_to_grpc_unary"] = {"route": "GET /api/v0.2/personas/current", **persona.summary()}
-        before_soak = await _soak(args.soak_seconds, direct, mesh_url, sampler)
-        if args.soak_seconds:
-            results["soak_seconds"] = args.soak_seconds
-        stop.set()
-        await sampling
-        sampler.sample()
-        results["rss_mib"] = sampler.summary(before_soak)
-        if args.litellm_url:
-            lite = await _pair(
-                direct,
-                f"{args.litellm_url}/v1/chat/completions",
-                concurrency=64,
-                total=int(1000 * scale),
-                stream=False,
-            )
-            results["litellm_live"] = {"c64": lite[1].summary()}
-    results["targets"] = _targets(results, args.litellm_url is not None)
+        sampling = asyncio.create_task(meter.run(stop, 0.5))
+        try:
+            results.update(await _measure(meter, targets, args, counts))
+        finally:
+            stop.set()
+            await sampling
+        meter.sample()
+        results["processes"] = meter.groups()
+        results["rss_mib"] = meter.rss_summary()
+    results["duration_s"] = round(time.monotonic() - wall, 1)
+    results["summary"] = report.summarize(results)
+    shutil.rmtree(run_dir, ignore_errors=True) if not args.keep else print(f"run directory kept: {run_dir}")
     return results
-
-
-def _targets(results: dict[str, Any], live: bool) -> dict[str, Any]:
-    ours64 = results["chat_completions"]["64"]["mesh"]
-    streams64 = results["streaming"]["64"]["mesh"]
-    lite = results.get("litellm_live", {}).get("c64") if live else None
-    lite_rate = lite["rate_per_s"] if lite else LITELLM_DESIGN["req_per_s"]
-    return {
-        "litellm_source": "live" if live else "DESIGN.md figures for this machine kind (not re-run here)",
-        "req_per_s_ratio_vs_litellm": round(ours64["rate_per_s"] / lite_rate, 1),
-        "streams_per_s_ratio_vs_litellm": round(streams64["rate_per_s"] / LITELLM_DESIGN["streams_per_s"], 1),
-        "p99_added_ms_c64": results["chat_completions"]["64"]["added_p99_ms"],
-        "p99_added_fraction_of_litellm": round(
-            results["chat_completions"]["64"]["added_p99_ms"] / LITELLM_DESIGN["p99_added_ms_c64"], 3
-        ),
-        "ttft_added_p50_ms_c1": results["streaming"]["1"]["ttft_added_p50_ms"],
-        "max_rss_mib": max(v["peak"] for v in results["rss_mib"].values()),
-        "mesh_ready_s": results["mesh_ready_s"],
-    }
-
-
-def _table(results: dict[str, Any]) -> str:
-    rows = [
-        "| workload | concurrency | direct to fake | through the mesh | added p50 / p99 |",
-        "|---|---|---|---|---|",
-    ]
-    for c, r in results["chat_completions"].items():
-        rows.append(
-            f"| chat completion | {c} | {r['direct']['rate_per_s']} req/s | {r['mesh']['rate_per_s']} req/s "
-            f"(errors {r['mesh']['errors']}) | +{r['added_p50_ms']} / +{r['added_p99_ms']} ms |"
-        )
-    for c, r in results["streaming"].items():
-        rows.append(
-            f"| stream of {results['tokens_per_answer']} tokens | {c} | "
-            f"{r['direct']['rate_per_s']} streams/s, "
-            f"{r['direct']['tokens_per_s']} tok/s | {r['mesh']['rate_per_s']} streams/s, "
-            f"{r['mesh']['tokens_per_s']} tok/s | TTFT +{r['ttft_added_p50_ms']} ms (p50) |"
-        )
-    u = results["rest_to_grpc_unary"]
-    rows.append(
-        f"| {u['route']} | 64 | - | {u['rate_per_s']} req/s (errors {u['errors']}) | p50 {u['p50_ms']} ms |"
-    )
-    rss = ", ".join(f"{k} {v['peak']}" for k, v in results["rss_mib"].items())
-    rows.append(f"\nPeak RSS (MiB): {rss}. Mesh ready in {results['mesh_ready_s']} s.")
-    if "soak_seconds" in results:
-        soak = ", ".join(f"{k} {v['soak_start']} -> {v['last']}" for k, v in results["rss_mib"].items())
-        rows.append(f"RSS over the {results['soak_seconds']} s soak (MiB): {soak}.")
-    cpu = ", ".join(f"{k} {v}" for k, v in results["cpu_ms_per_request_c64"].items())
-    rows.append(f"CPU ms per chat completion at concurrency 64: {cpu}.")
-    rows.append("Targets: " + json.dumps(results["targets"]))
-    return "\n".join(rows)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--quick", action="store_true", help="a quarter of the requests")
-    parser.add_argument("--tokens", type=int, default=20)
-    parser.add_argument("--soak-seconds", type=int, default=0, help="extra streaming load, for RSS flatness")
-    parser.add_argument("--litellm-url", help="a LiteLLM proxy already pointed at the same fake upstream")
-    parser.add_argument("--out", type=Path, default=RESULTS / "latest.json")
+    parser.add_argument(
+        "--quick", action="store_true", help="CI: fake + mesh only, 1 repetition, few requests"
+    )
+    parser.add_argument("--reps", type=int, help="interleaved repetitions (default 3; quick 1)")
+    parser.add_argument("--scale", type=float, default=1.0, help="multiply every request count")
+    parser.add_argument("--tokens", type=int, default=20, help="tokens per answer of the fake")
+    parser.add_argument(
+        "--soak-seconds", type=float, help="long streaming run per relay (default 180; quick 3)"
+    )
+    parser.add_argument(
+        "--no-litellm", action="store_true", help="the fake and the mesh only (quick implies it)"
+    )
+    parser.add_argument(
+        "--litellm", type=Path, default=litellm_proxy.DEFAULT_BIN, help="the proxy's executable"
+    )
+    parser.add_argument("--litellm-workers", type=int, default=2)
+    parser.add_argument(
+        "--netns",
+        choices=("auto", "yes", "no"),
+        default="auto",
+        help="run inside a loopback-only network namespace (auto: as root; the full run needs it)",
+    )
+    parser.add_argument("--json", type=Path, help="results JSON (default bench/results/<date>.json)")
+    parser.add_argument("--md", type=Path, help="the report (default bench/RESULTS.md)")
+    parser.add_argument("--keep", action="store_true", help="keep the run directory (logs, LiteLLM config)")
     args = parser.parse_args()
+    if args.quick:
+        args.no_litellm = True
+    args.reps = args.reps or (1 if args.quick else 3)
+    args.soak_seconds = args.soak_seconds if args.soak_seconds is not None else (3 if args.quick else 180)
+
+    if not args.no_litellm and not args.litellm.exists():
+        raise SystemExit(
+            f"{args.litellm} not found: run scripts/bench (it installs LiteLLM), or pass --no-litellm"
+        )
+    if not _in_netns() and args.netns != "no":
+        can = os.geteuid() == 0 and shutil.which("ip") is not None
+        if not can and (args.netns == "yes" or not args.no_litellm):
+            raise SystemExit("a network namespace needs root and iproute2 (or pass --netns no)")
+        if can:
+            sys.exit(_reexec_in_netns())
+
     results = asyncio.run(benchmark(args))
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(results, indent=2))
-    print(_table(results))
-    print(f"\nresults: {args.out}")
+    stamp = dt.datetime.now().strftime("%Y-%m-%d-%H%M%S")
+    out_dir = QUICK_DIR if args.quick else RESULTS
+    json_path = args.json or out_dir / f"{stamp}.json"
+    md_path = args.md or (QUICK_DIR / "RESULTS.md" if args.quick else ROOT / "bench" / "RESULTS.md")
+    json_path.parent.mkdir(parents=True, exist_ok=True)
+    json_path.write_text(json.dumps(results, indent=1) + "\n")
+    md_path.parent.mkdir(parents=True, exist_ok=True)
+    md_path.write_text(report.render(results, json_name=os.path.relpath(json_path, md_path.parent)))
+    print(report.console(results))
+    print(f"\nresults: {json_path}\nreport:  {md_path}\ntook {results['duration_s']} s")
+    errors = sum(r["errors"] for r in results["runs"])
+    if args.quick and errors:
+        sys.exit(f"{errors} failed requests (quick mode fails on any)")
 
 
 if __name__ == "__main__":
