@@ -12,6 +12,7 @@ import asyncpg
 from gaia_services.auth.accounts import Accounts
 from gaia_services.auth.passwords import Passwords
 from gaia_services.runtime.errors import DomainError
+from gaia_services.runtime.principal import KeyBudget
 from gaia_services.settings import Settings
 
 __all__ = ["add_account_commands"]
@@ -41,13 +42,27 @@ def _users_create(settings: Settings, args: argparse.Namespace) -> int:
     return asyncio.run(_with_accounts(settings, action))
 
 
+def _budget(budget: KeyBudget | None) -> str:
+    if budget is None:
+        return "none"
+    return f"${budget.max_budget:g}/{budget.duration}" if budget.duration else f"${budget.max_budget:g}"
+
+
 def _keys_create(settings: Settings, args: argparse.Namespace) -> int:
     async def action(accounts: Accounts) -> None:
         user_id = await accounts.user_id_for(args.email)
+        budget = None
+        if args.max_budget is not None or args.budget_duration:
+            budget = KeyBudget(max_budget=args.max_budget or 0.0, duration=args.budget_duration or "")
         issued = await accounts.create_key(
-            user_id=user_id, name=args.name, scopes=tuple(args.scope or ()), expires_in_days=args.expires_days
+            user_id=user_id,
+            name=args.name,
+            scopes=tuple(args.scope or ()),
+            expires_in_days=args.expires_days,
+            budget=budget,
         )
         print(f"key id {issued.info.id}\n{issued.raw}\n(shown once: store it now)")
+        print(f"budget {_budget(issued.info.budget)}")
 
     return asyncio.run(_with_accounts(settings, action))
 
@@ -58,7 +73,7 @@ def _keys_list(settings: Settings, args: argparse.Namespace) -> int:
             state = "active" if key.is_active else "revoked"
             print(
                 f"{key.id}  {key.key_prefix}…  {state:<8} {key.name}  expires={key.expires_at}  "
-                f"last_used={key.last_used_at}"
+                f"last_used={key.last_used_at}  budget={_budget(key.budget)}"
             )
 
     return asyncio.run(_with_accounts(settings, action))
@@ -93,6 +108,12 @@ def add_account_commands(commands: Any) -> None:
     kcreate.add_argument("--name", default="cli")
     kcreate.add_argument("--scope", action="append")
     kcreate.add_argument("--expires-days", type=int)
+    kcreate.add_argument(
+        "--max-budget", type=float, help="US dollars the key may spend (per --budget-duration)"
+    )
+    kcreate.add_argument(
+        "--budget-duration", help="when the key's spend resets: 30d, 12h, 15m, 60s (never if unset)"
+    )
     kcreate.set_defaults(handler=_keys_create)
     klist = keys.add_parser("list", help="list a user's API keys")
     klist.add_argument("--email", required=True)

@@ -11,9 +11,11 @@ from fasthtml.common import (
     Div,
     Input,
     Label,
+    Option,
     P,
     RedirectResponse,
     Section,
+    Select,
     Table,
     Tbody,
     Td,
@@ -29,6 +31,17 @@ from web.view import Page, View
 __all__ = ["ROUTES"]
 
 _BASE = "/api/v1/auth/keys"
+
+
+_DURATIONS = (("", "for the key's life"), ("1d", "per day"), ("7d", "per week"), ("30d", "per 30 days"))
+
+
+def _budget(key: dict[str, Any]) -> str:
+    budget = key.get("budget")
+    if not budget:
+        return "none"
+    text = f"${budget['max_budget']:g}"
+    return f"{text} / {budget['budget_duration']}" if budget.get("budget_duration") else text
 
 
 def _row(view: View, key: dict[str, Any]) -> Any:
@@ -50,6 +63,7 @@ def _row(view: View, key: dict[str, Any]) -> Any:
         Td(Code(f"{key.get('key_prefix', '')}…")),
         Td(str(key.get("created_at") or "—")),
         Td(str(key.get("last_used_at") or "never")),
+        Td(_budget(key)),
         Td(action),
         data_key_id=key["id"],
         cls="" if active else "muted",
@@ -86,6 +100,16 @@ async def _page(view: View, created: Any = "") -> Any:
                     "Key name",
                     Input(name="name", required=True, maxlength="100", placeholder="e.g. Unity client"),
                 ),
+                Label(
+                    "Budget (US$, optional)",
+                    Input(name="max_budget", type="number", min="0", step="0.01", placeholder="no limit"),
+                ),
+                Label(
+                    "Budget resets",
+                    Select(
+                        *(Option(text, value=value) for value, text in _DURATIONS), name="budget_duration"
+                    ),
+                ),
                 Button("Create key", type="submit"),
                 cls="inline-form",
             ),
@@ -94,7 +118,7 @@ async def _page(view: View, created: Any = "") -> Any:
         Section(
             H2("Your keys"),
             Table(
-                Thead(Tr(Th("Name"), Th("Key"), Th("Created"), Th("Last used"), Th(""))),
+                Thead(Tr(Th("Name"), Th("Key"), Th("Created"), Th("Last used"), Th("Budget"), Th(""))),
                 Tbody(*(_row(view, k) for k in keys)),
                 cls="table",
             )
@@ -111,9 +135,17 @@ async def keys(view: View) -> Any:
 
 
 async def create(view: View) -> Any:
-    name = (await view.form()).get("name", "").strip()
+    form = await view.form()
+    body: dict[str, Any] = {"name": form.get("name", "").strip()}
+    if form.get("max_budget", "").strip():
+        try:
+            body["max_budget"] = float(form["max_budget"])
+        except ValueError:
+            view.flash("The key was not created: the budget must be a number", "error")
+            return RedirectResponse("/keys", status_code=303)
+        body["budget_duration"] = form.get("budget_duration", "").strip() or None
     try:
-        answer = await view.call("POST", _BASE, body={"name": name})
+        answer = await view.call("POST", _BASE, body=body)
     except ShimError as exc:
         if exc.credentials_refused:
             raise

@@ -14,7 +14,8 @@ __all__ = ["key_created", "key_list", "key_revoked", "password_changed", "profil
 
 
 def _key(key: auth_pb2.ApiKey) -> dict[str, Any]:
-    return {
+    """A key's record; ``budget`` only for a key that has one (keys without keep their original shape)."""
+    body: dict[str, Any] = {
         "id": key.id,
         "name": key.name,
         "key_prefix": key.key_prefix,
@@ -25,6 +26,12 @@ def _key(key: auth_pb2.ApiKey) -> dict[str, Any]:
             for field in ("created_at", "last_used_at", "expires_at")
         },
     }
+    if key.HasField("budget"):
+        body["budget"] = {
+            "max_budget": key.budget.max_budget,
+            "budget_duration": key.budget.budget_duration or None,
+        }
+    return body
 
 
 def profile(reply: Any, inbound: Inbound) -> dict[str, Any]:

@@ -24,6 +24,23 @@ def _month(period: asset_pb2.BillingPeriod) -> dict[str, str]:
     return {"start": period.start.ToDatetime().date().isoformat(), "end": naive_iso(period.end)}
 
 
+def _wants_budgets(inbound: Inbound) -> bool:
+    return bool(getattr(inbound.query_model, "budgets", False))
+
+
+def _budgets(limits: Any) -> dict[str, Any]:
+    """The caller's spend limits by name: size, spent, remaining (US dollars) and when each resets."""
+    return {
+        b.limit: {
+            "limit": b.limit_usd,
+            "spent": b.spent_usd,
+            "remaining": b.remaining_usd,
+            "resets_at": naive_iso(b.resets_at) if b.HasField("resets_at") else None,
+        }
+        for b in limits
+    }
+
+
 def current(reply: asset_pb2.GetCurrentUsageResponse, inbound: Inbound) -> dict[str, Any]:
     providers = {p.provider: _provider(p) for p in reply.providers}
     body: dict[str, Any] = {
@@ -40,6 +57,8 @@ def current(reply: asset_pb2.GetCurrentUsageResponse, inbound: Inbound) -> dict[
     if provider:
         body["filtered_provider"] = provider
         body["provider_usage"] = providers.get(provider)
+    if _wants_budgets(inbound):
+        body["budgets"] = _budgets(reply.budgets)
     return body
 
 
@@ -154,7 +173,10 @@ def limits(reply: asset_pb2.GetUsageLimitsResponse, inbound: Inbound) -> dict[st
     rows = {limit.provider: _limit(limit) for limit in reply.limits}
     provider = inbound.query.get("provider")
     chosen = {provider: rows.get(provider)} if provider else rows
-    return {"billing_period": _month(reply.billing_period), "limits": chosen, "warnings": _warnings(chosen)}
+    body = {"billing_period": _month(reply.billing_period), "limits": chosen, "warnings": _warnings(chosen)}
+    if _wants_budgets(inbound):
+        body["budgets"] = _budgets(reply.budgets)
+    return body
 
 
 def billing(reply: asset_pb2.GetCurrentBillingResponse, inbound: Inbound) -> dict[str, Any]:

@@ -9,8 +9,9 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 from gaia.auth.v1 import auth_pb2
+from gaia.common.v1 import common_pb2
 from google.protobuf.timestamp_pb2 import Timestamp
-from pydantic import AfterValidator, BaseModel, StringConstraints
+from pydantic import AfterValidator, BaseModel, Field, StringConstraints
 
 from compat_gateway.errors import ErrorStyle
 from compat_gateway.inbound import Inbound
@@ -42,6 +43,10 @@ class _ChangePassword(BaseModel):
 class _NewKey(BaseModel):
     name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
     expires_at: Annotated[datetime, AfterValidator(_utc)] | None = None
+    #: US dollars the key may spend per ``budget_duration`` (none when absent).
+    max_budget: Annotated[float, Field(ge=0, le=1_000_000)] | None = None
+    #: When the key's spend starts afresh: ``30d``, ``12h``, ``15m``, ``60s``; absent: never.
+    budget_duration: Annotated[str, StringConstraints(pattern=r"^\d{1,6}[smhd]$")] | None = None
 
 
 class _KeysQuery(BaseModel):
@@ -69,6 +74,12 @@ def _create_key(inbound: Inbound) -> auth_pb2.CreateApiKeyRequest:
         stamp = Timestamp()
         stamp.FromDatetime(body.expires_at)
         message.expires_at.CopyFrom(stamp)
+    if body.max_budget is not None or body.budget_duration:
+        message.budget.CopyFrom(
+            common_pb2.KeyBudget(
+                max_budget=body.max_budget or 0.0, budget_duration=body.budget_duration or ""
+            )
+        )
     return message
 
 
@@ -137,7 +148,8 @@ ROUTES: tuple[Route, ...] = (
         body=_NewKey,
         status_code=201,
         response=schemas.ApiKeyCreated,
-        summary="Create an API key; the raw key is shown this once",
+        summary="Create an API key (optionally with a budget: max_budget per budget_duration); the raw "
+        "key is shown this once",
     ),
     _row(
         "DELETE",

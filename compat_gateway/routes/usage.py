@@ -21,6 +21,14 @@ class OptionalProvider(BaseModel):
     provider: str | None = None
 
 
+class BudgetQuery(OptionalProvider):
+    """``budgets=true`` adds the caller's spend limits (``budgets``) to the reference's body; ``session_id``
+    names the budget session whose daily budget to show (default: the caller's sign-in session)."""
+
+    budgets: bool = False
+    session_id: str | None = None
+
+
 class HistoryQuery(BaseModel):
     days: int = 30
     provider: str | None = None
@@ -43,7 +51,8 @@ class LogBody(BaseModel):
 
 
 def _current_usage(inbound: Inbound) -> asset_pb2.GetCurrentUsageRequest:
-    return asset_pb2.GetCurrentUsageRequest(provider=inbound.query_model.provider or "")
+    q: BudgetQuery = inbound.query_model
+    return asset_pb2.GetCurrentUsageRequest(provider=q.provider or "", session_id=q.session_id or "")
 
 
 def _history(inbound: Inbound) -> asset_pb2.GetUsageHistoryRequest:
@@ -54,7 +63,8 @@ def _history(inbound: Inbound) -> asset_pb2.GetUsageHistoryRequest:
 
 
 def _limits(inbound: Inbound) -> asset_pb2.GetUsageLimitsRequest:
-    return asset_pb2.GetUsageLimitsRequest(provider=inbound.query_model.provider or "")
+    q: BudgetQuery = inbound.query_model
+    return asset_pb2.GetUsageLimitsRequest(provider=q.provider or "", session_id=q.session_id or "")
 
 
 def _monthly(inbound: Inbound) -> asset_pb2.GetMonthlyReportRequest:
@@ -88,9 +98,9 @@ ROUTES: tuple[Route, ...] = (
         name="usage_current",
         build=_current_usage,
         render=render_usage.current,
-        query=OptionalProvider,
+        query=BudgetQuery,
         response=schemas.CurrentUsage,
-        summary="The caller's usage this month",
+        summary="The caller's usage this month (budgets=true: and their spend limits, spent and remaining)",
         rpc=ASSET.GetCurrentUsage,
     ),
     Unary(
@@ -121,9 +131,9 @@ ROUTES: tuple[Route, ...] = (
         name="usage_limits",
         build=_limits,
         render=render_usage.limits,
-        query=OptionalProvider,
+        query=BudgetQuery,
         response=schemas.UsageLimits,
-        summary="The caller's usage against limits",
+        summary="The caller's usage against limits (budgets=true: and their spend limits and use)",
         rpc=ASSET.GetUsageLimits,
     ),
     Unary(

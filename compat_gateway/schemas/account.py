@@ -6,7 +6,15 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from compat_gateway.schemas.auth import AuthUser
 
-__all__ = ["ApiKey", "ApiKeyCreated", "ApiKeyList", "ApiKeyRevoked", "PasswordChanged", "Profile"]
+__all__ = [
+    "ApiKey",
+    "ApiKeyCreated",
+    "ApiKeyList",
+    "ApiKeyRevoked",
+    "KeyBudget",
+    "PasswordChanged",
+    "Profile",
+]
 
 
 class Profile(BaseModel):
@@ -22,6 +30,13 @@ class PasswordChanged(BaseModel):
     sessions_revoked: int = Field(description="How many other sessions were ended")
 
 
+class KeyBudget(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    max_budget: float = Field(description="US dollars the key may spend per budget_duration")
+    budget_duration: str | None = Field(description="When the spend resets (e.g. 30d); null: never")
+
+
 class ApiKey(BaseModel):
     """An API key's record; never the raw key."""
 
@@ -35,6 +50,9 @@ class ApiKey(BaseModel):
     created_at: str | None = Field(description="Naive UTC ISO timestamp")
     last_used_at: str | None = Field(description="Naive UTC ISO timestamp, or null if never used")
     expires_at: str | None = Field(description="Naive UTC ISO timestamp, or null for never")
+    budget: KeyBudget | None = Field(
+        default=None, description="The key's spend limit; absent when it has none"
+    )
 
 
 class ApiKeyList(BaseModel):

@@ -31,6 +31,9 @@ class CurrentUsage(BaseModel):
     as_of: str
     filtered_provider: str | None = None
     provider_usage: dict[str, Any] | None = None
+    budgets: dict[str, dict[str, Any]] | None = Field(
+        default=None, description="With budgets=true: each spend limit's limit, spent, remaining, resets_at"
+    )
 
 
 class UsageHistory(BaseModel):
@@ -58,8 +61,13 @@ class UsageLimits(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     billing_period: dict[str, str]
-    limits: dict[str, dict[str, Any]] = Field(description="Per provider: its kind of limit and its use")
+    limits: dict[str, dict[str, Any] | None] = Field(
+        description="Per provider: its kind of limit and its use (null for a provider asked for that has none)"
+    )
     warnings: list[dict[str, Any]]
+    budgets: dict[str, dict[str, Any]] | None = Field(
+        default=None, description="With budgets=true: each spend limit's limit, spent, remaining, resets_at"
+    )
 
 
 class CurrentBilling(BaseModel):

@@ -6,6 +6,7 @@ from datetime import UTC
 from decimal import Decimal
 
 from gaia.asset.v1 import asset_pb2
+from gaia.common.v1 import common_pb2
 
 from gaia_services.asset import reports
 from gaia_services.asset.convert import provider_usage_pb, ts
@@ -20,6 +21,7 @@ from gaia_services.asset.usage_reports import (
     UsageHistory,
     UsageLimits,
 )
+from gaia_services.runtime.budgets import BudgetStatus
 
 __all__ = [
     "analytics_pb",
@@ -129,6 +131,21 @@ def logged_pb(logged: LoggedUsage) -> asset_pb2.LogUsageResponse:
     return asset_pb2.LogUsageResponse(
         log_id=logged.usage_id, cost_logged=logged.cost, timestamp=ts(logged.at)
     )
+
+
+def budget_limits_pb(statuses: list[BudgetStatus]) -> list[common_pb2.BudgetLimit]:
+    out = []
+    for status in statuses:
+        limit = common_pb2.BudgetLimit(
+            limit=status.limit,
+            limit_usd=status.limit_usd,
+            spent_usd=status.spent_usd,
+            remaining_usd=status.remaining_usd,
+        )
+        if status.resets_at is not None:
+            limit.resets_at.CopyFrom(ts(status.resets_at))
+        out.append(limit)
+    return out
 
 
 def current_usage_pb(current: CurrentUsage) -> asset_pb2.GetCurrentUsageResponse:

@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 import asyncpg
 
 from gaia_services.asset.assets import AssetRecord, AssetStore
-from gaia_services.asset.budgets import Budgets, Reservation
+from gaia_services.asset.budgets import refusal_message
 from gaia_services.asset.providers.base import (
     GeneratedFile,
     GenerationSpec,
@@ -29,8 +29,10 @@ from gaia_services.asset.providers.base import (
 )
 from gaia_services.asset.storage import Storage, content_type_for
 from gaia_services.asset.usage import UsageRecord, UsageStore
-from gaia_services.runtime.errors import DomainError, Exhausted, failure_code
+from gaia_services.runtime.budgets import BudgetExceeded, Budgets, BudgetScope, Reservation
+from gaia_services.runtime.errors import DomainError, failure_code
 from gaia_services.runtime.events import EventBus
+from gaia_services.runtime.principal import Principal
 
 __all__ = ["Done", "Event", "Failed", "GenerationRequest", "Generator", "Progress"]
 
@@ -107,10 +109,11 @@ class Generator:
         started: float,
         generation_id: str,
         session_id: str,
-        user_id: str,
+        scope: BudgetScope,
     ) -> AssetRecord:
         """The asset and generation rows and the usage record, in one transaction."""
         asset_id = key.rsplit("/", 1)[-1].split(".", 1)[0]
+        user_id = scope.user_id
         now = datetime.now(UTC)
         record = AssetRecord(
             asset_id=asset_id,
@@ -168,6 +171,8 @@ class Generator:
                         "asset_id": asset_id,
                         "session_id": session_id,
                         "category": request.category,
+                        "budget_session": scope.session,
+                        **({"api_key_id": scope.api_key_id} if scope.api_key_id else {}),
                     },
                 ),
                 conn=conn,
@@ -213,10 +218,14 @@ class Generator:
         await self._publish("failed", event)
 
     async def generate(
-        self, request: GenerationRequest, *, user_id: str, generation_id: str
+        self, request: GenerationRequest, *, caller: Principal, generation_id: str
     ) -> AsyncIterator[Event]:
+        """Generate for ``caller``, spending from their budgets: the budget session is the request's
+        ``session_id``, else the caller's sign-in session (never a fresh one)."""
         started = time.perf_counter()
-        session_id = request.session_id or str(uuid.uuid4())
+        scope = BudgetScope.of(caller, request.session_id)
+        user_id = scope.user_id
+        session_id = request.session_id or scope.session
         base = {"generation_id": generation_id, "category": request.category, "session_id": session_id}
         await self._publish("started", {**base, "style": request.style, "user_id": user_id})
         yield Progress("queued", "Generation accepted", 0)
@@ -234,12 +243,10 @@ class Generator:
         failure = "cancelled"
         try:
             try:
-                reservation = await self._budgets.reserve(
-                    session_id=session_id, user_id=user_id, amount=chain[0].cost(spec), now=datetime.now(UTC)
-                )
-            except Exhausted as exc:
-                failure = exc.message
-                yield Failed(failure_code(exc), "budget_exceeded", exc.message)
+                reservation = await self._budgets.reserve(scope, chain[0].cost(spec))
+            except BudgetExceeded as exc:
+                failure = refusal_message(exc)
+                yield Failed(failure_code(exc), "budget_exceeded", failure)
                 return
             yield Progress("budget_checked", "Budget checked", 10)
             generated: GeneratedFile | None = None
@@ -266,7 +273,7 @@ class Generator:
                 started=started,
                 generation_id=generation_id,
                 session_id=session_id,
-                user_id=user_id,
+                scope=scope,
             )
             committed = True
             await self._budgets.settle(reservation, generated.cost)

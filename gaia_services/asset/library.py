@@ -9,15 +9,16 @@ import aiohttp
 import asyncpg
 
 from gaia_services.asset.assets import AssetRecord, AssetStore
-from gaia_services.asset.budgets import Budgets
 from gaia_services.asset.catalogue import PricingCatalogue
 from gaia_services.asset.generation import Event, GenerationRequest, Generator
 from gaia_services.asset.providers import Provider, providers_for
 from gaia_services.asset.settings import AssetSettings
 from gaia_services.asset.storage import Blob, Storage
 from gaia_services.asset.usage import UsageStore
+from gaia_services.runtime.budgets import Budgets
 from gaia_services.runtime.errors import NotFound
 from gaia_services.runtime.events import EventBus
+from gaia_services.runtime.principal import Principal
 
 __all__ = ["AssetLibrary"]
 
@@ -75,10 +76,10 @@ class AssetLibrary:
         return f"{self._public}/api/v1/assets/{asset_id}/download"
 
     async def generate(
-        self, request: GenerationRequest, *, user_id: str, generation_id: str
+        self, request: GenerationRequest, *, caller: Principal, generation_id: str
     ) -> AsyncIterator[Event]:
         await self._catalogue.ready()
-        async for event in self._generator.generate(request, user_id=user_id, generation_id=generation_id):
+        async for event in self._generator.generate(request, caller=caller, generation_id=generation_id):
             yield event
 
     async def list(

@@ -28,6 +28,7 @@ from gaia_services.asset.convert_assets import asset_pb, category_of, generation
 from gaia_services.asset.convert_usage import (
     analytics_pb,
     billing_pb,
+    budget_limits_pb,
     current_usage_pb,
     history_pb,
     limits_pb,
@@ -74,7 +75,7 @@ class AssetServicer(asset_pb2_grpc.AssetServiceServicer):
         generation_id = str(uuid.uuid4())
         events = self._library.generate(
             generation_request(request, category=category),
-            user_id=caller().user_id,
+            caller=caller(),
             generation_id=generation_id,
         )
         async for event in events:
@@ -199,7 +200,12 @@ class AssetServicer(asset_pb2_grpc.AssetServiceServicer):
     async def GetCurrentUsage(
         self, request: asset_pb2.GetCurrentUsageRequest, context: aio.ServicerContext
     ) -> asset_pb2.GetCurrentUsageResponse:
-        return current_usage_pb(await self._usage.current(caller().user_id, provider=request.provider))
+        principal = caller()
+        reply = current_usage_pb(await self._usage.current(principal.user_id, provider=request.provider))
+        reply.budgets.extend(
+            budget_limits_pb(await self._usage.budgets(principal, session_id=request.session_id))
+        )
+        return reply
 
     async def GetUsageHistory(
         self, request: asset_pb2.GetUsageHistoryRequest, context: aio.ServicerContext
@@ -227,7 +233,12 @@ class AssetServicer(asset_pb2_grpc.AssetServiceServicer):
     async def GetUsageLimits(
         self, request: asset_pb2.GetUsageLimitsRequest, context: aio.ServicerContext
     ) -> asset_pb2.GetUsageLimitsResponse:
-        return limits_pb(await self._usage.limits(caller().user_id, provider=request.provider))
+        principal = caller()
+        reply = limits_pb(await self._usage.limits(principal.user_id, provider=request.provider))
+        reply.budgets.extend(
+            budget_limits_pb(await self._usage.budgets(principal, session_id=request.session_id))
+        )
+        return reply
 
     async def GetCurrentBilling(
         self, request: asset_pb2.GetCurrentBillingRequest, context: aio.ServicerContext

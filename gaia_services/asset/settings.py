@@ -55,12 +55,8 @@ class AssetSettings(BaseSettings):
     s3_retries: int = 2  # extra attempts after a connection error, a timeout or a 5xx
     public_base_url: str = ""  # where the shim is reachable; default http://<host>:<http_port>
 
-    # Budgets (US dollars), enforced in Redis: per budget session per day, and per user per month.
-    session_daily_budget: float = Field(
-        default=0.50,
-        validation_alias=AliasChoices("GAIA_ASSET_SESSION_DAILY_BUDGET", "MAX_GENERATION_COST_PER_ASSET"),
-    )
-    user_monthly_budget: float = 50.0
+    # Budgets: runtime.budgets.BudgetSettings (GAIA_BUDGET_*; GAIA_ASSET_SESSION_DAILY_BUDGET,
+    # MAX_GENERATION_COST_PER_ASSET and GAIA_ASSET_USER_MONTHLY_BUDGET are its aliases).
 
     # Pricing: the reference's tables unless a JSON file (same shape) replaces entries.
     pricing_file: Path | None = None

@@ -11,7 +11,8 @@ from gaia_services.asset import reports
 from gaia_services.asset.catalogue import PricingCatalogue
 from gaia_services.asset.settings import AssetSettings
 from gaia_services.asset.usage import OperationTotals, ProviderTotals, UsageRecord, UsageStore
-from gaia_services.runtime.errors import Forbidden, InvalidArgument, NotFound
+from gaia_services.runtime.budgets import Budgets, BudgetScope, BudgetStatus
+from gaia_services.runtime.errors import Forbidden, InvalidArgument, NotFound, Unavailable
 from gaia_services.runtime.principal import Principal
 
 __all__ = [
@@ -108,13 +109,34 @@ class Analytics:
 
 
 class UsageReports:
-    def __init__(self, *, usage: UsageStore, catalogue: PricingCatalogue, settings: AssetSettings) -> None:
+    """Reports over the usage records. The costs of chat rounds and generations are written here and counted
+    by the budgets (``runtime.budgets``) as the same numbers; ``budgets`` shows the caller's limits."""
+
+    def __init__(
+        self,
+        *,
+        usage: UsageStore,
+        catalogue: PricingCatalogue,
+        settings: AssetSettings,
+        budgets: Budgets | None = None,
+    ) -> None:
         self._usage = usage
         self._catalogue = catalogue
         self._settings = settings
+        self._budgets = budgets
+
+    async def budgets(self, caller: Principal, *, session_id: str = "") -> list[BudgetStatus]:
+        """The caller's spend limits and their use (none when the budget store cannot be reached)."""
+        if self._budgets is None:
+            return []
+        try:
+            return await self._budgets.status(BudgetScope.of(caller, session_id))
+        except Unavailable:
+            return []
 
     async def record(self, record: UsageRecord, *, caller: Principal) -> str:
-        """A usage row; only admins and services may record for another user than themselves."""
+        """A usage row; only admins and services may record for another user than themselves. (Reported,
+        not counted by the budgets: they count the spends the mesh makes, chat rounds and generations.)"""
         if record.user_id != caller.user_id and not any(scope in caller.scopes for scope in _RECORDERS):
             raise Forbidden("Usage may only be recorded for the caller's own user")
         if not record.provider or not record.operation:
@@ -135,7 +157,8 @@ class UsageReports:
         quality: str = "",
         request_id: str = "",
     ) -> LoggedUsage:
-        """The legacy usage log: one row for ``user_id``, stamped now."""
+        """The legacy usage log: one row for ``user_id``, stamped now (reported, not counted by the budgets:
+        a client's own record of spend elsewhere)."""
         for name, present in (
             ("provider", bool(provider)),
             ("operation", bool(operation)),

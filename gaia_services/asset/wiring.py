@@ -11,7 +11,6 @@ import contextlib
 import logging
 import uuid
 
-from gaia_services.asset.budgets import Budgets
 from gaia_services.asset.catalogue import PricingCatalogue
 from gaia_services.asset.library import AssetLibrary
 from gaia_services.asset.pricing import PricingBook
@@ -21,6 +20,7 @@ from gaia_services.asset.sigv4 import SigningKey
 from gaia_services.asset.storage import LocalStorage, Storage
 from gaia_services.asset.usage import UsageStore
 from gaia_services.asset.usage_reports import UsageReports
+from gaia_services.runtime.budgets import Budgets, BudgetSettings
 from gaia_services.runtime.resources import Resources
 
 __all__ = ["AssetParts", "build_storage"]
@@ -56,27 +56,33 @@ def build_storage(resources: Resources, settings: AssetSettings) -> Storage:
 
 
 class AssetParts:
-    def __init__(self, *, resources: Resources, settings: AssetSettings) -> None:
+    def __init__(
+        self, *, resources: Resources, settings: AssetSettings, budget_settings: BudgetSettings | None = None
+    ) -> None:
         s = resources.settings
         pool = resources.pool()
         usage = UsageStore(pool=pool)
         self.settings = settings
+        self.budgets = Budgets(
+            client=resources.redis,
+            prefix=s.redis_prefix,
+            settings=budget_settings or BudgetSettings(),
+            events=resources.events,
+            service="asset",
+        )
         self.catalogue = PricingCatalogue(
             book=PricingBook(pricing_file=settings.pricing_file),
             pool=pool,
             events=resources.events,
             origin=f"asset-{uuid.uuid4().hex[:12]}",
         )
-        self.usage = UsageReports(usage=usage, catalogue=self.catalogue, settings=settings)
+        self.usage = UsageReports(
+            usage=usage, catalogue=self.catalogue, settings=settings, budgets=self.budgets
+        )
         self.library = AssetLibrary(
             pool=pool,
             storage=build_storage(resources, settings),
-            budgets=Budgets(
-                client=resources.redis,
-                prefix=s.redis_prefix,
-                session_daily=settings.session_daily_budget,
-                user_monthly=settings.user_monthly_budget,
-            ),
+            budgets=self.budgets,
             usage=usage,
             events=resources.events,
             catalogue=self.catalogue,

@@ -5,13 +5,16 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 import asyncpg
 
 from gaia_services.auth.api_keys import generate_key, hash_key
+from gaia_services.runtime.budgets import parse_duration
 from gaia_services.runtime.errors import AlreadyExists, InvalidArgument, NotFound
+from gaia_services.runtime.principal import KeyBudget
 
-__all__ = ["Accounts", "ApiKeyInfo", "IssuedKey", "RevokedKey"]
+__all__ = ["Accounts", "ApiKeyInfo", "IssuedKey", "RevokedKey", "checked_budget", "key_budget"]
 
 _MAX_KEY_NAME = 255  # api_keys.name is VARCHAR(255)
 
@@ -27,6 +30,26 @@ class ApiKeyInfo:
     created_at: datetime
     expires_at: datetime | None
     last_used_at: datetime | None
+    budget: KeyBudget | None = None
+
+
+def key_budget(max_budget: object, duration: object) -> KeyBudget | None:
+    """The budget of stored columns (NULL max_budget: none)."""
+    if max_budget is None:
+        return None
+    return KeyBudget(max_budget=float(max_budget), duration=str(duration or ""))  # type: ignore[arg-type]
+
+
+def checked_budget(budget: KeyBudget | None) -> KeyBudget | None:
+    """A budget as asked for, checked: none when ``max_budget`` is 0; a readable duration."""
+    if budget is None:
+        return None
+    if budget.max_budget < 0 or budget.max_budget > 1_000_000:
+        raise InvalidArgument("max_budget must be between 0 and 1000000 US dollars")
+    parse_duration(budget.duration)
+    if budget.max_budget == 0 and not budget.duration:
+        return None
+    return KeyBudget(max_budget=round(budget.max_budget, 6), duration=budget.duration.strip())
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,11 +83,13 @@ def _info(row: asyncpg.Record) -> ApiKeyInfo:
         created_at=row["created_at"],
         expires_at=row["expires_at"],
         last_used_at=row["last_used_at"],
+        budget=key_budget(row["max_budget"], row["budget_duration"]),
     )
 
 
 _KEY_COLUMNS = (
-    "id, user_id, name, key_prefix, permissions, is_active, revoked_at, created_at, expires_at, last_used_at"
+    "id, user_id, name, key_prefix, permissions, is_active, revoked_at, created_at, expires_at, last_used_at,"
+    " max_budget, budget_duration"
 )
 
 
@@ -106,8 +131,11 @@ class Accounts:
         expires_in_days: int | None = None,
         expires_at: datetime | None = None,
         raw: str | None = None,
+        budget: KeyBudget | None = None,
     ) -> IssuedKey:
-        """A new key (``raw`` given: that exact key, e.g. a documented seed); expiry in naive UTC."""
+        """A new key (``raw`` given: that exact key, e.g. a documented seed); expiry in naive UTC; an optional
+        spend limit (``budget``)."""
+        budget = checked_budget(budget)
         if len(name) > _MAX_KEY_NAME:
             raise InvalidArgument(f"API key name must be at most {_MAX_KEY_NAME} characters long")
         raw = raw or generate_key(self._env)
@@ -120,14 +148,18 @@ class Accounts:
             expires = expires_at.astimezone(UTC).replace(tzinfo=None) if expires_at.tzinfo else expires_at
         try:
             row = await self._pool.fetchrow(
-                f"""INSERT INTO api_keys (user_id, key_hash, key_prefix, name, permissions, expires_at)
-                    VALUES ($1::uuid, $2, $3, $4, $5::jsonb, $6) RETURNING {_KEY_COLUMNS}""",
+                f"""INSERT INTO api_keys (user_id, key_hash, key_prefix, name, permissions, expires_at,
+                                         max_budget, budget_duration)
+                    VALUES ($1::uuid, $2, $3, $4, $5::jsonb, $6, $7, NULLIF($8, ''))
+                    RETURNING {_KEY_COLUMNS}""",
                 user_id,
                 hash_key(raw),
                 raw[: len(f"gaia_{self._env}_") + 4],
                 name,
                 json.dumps({scope: True for scope in scopes}),
                 expires,
+                None if budget is None else Decimal(str(budget.max_budget)),
+                "" if budget is None else budget.duration,
             )
         except asyncpg.UniqueViolationError as exc:
             raise AlreadyExists("This API key already exists") from exc

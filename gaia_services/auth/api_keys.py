@@ -11,6 +11,8 @@ from datetime import datetime
 
 import asyncpg
 
+from gaia_services.runtime.principal import KeyBudget
+
 __all__ = ["ApiKeyRecord", "ApiKeyStore", "generate_key", "hash_key"]
 
 _ALPHABET = string.ascii_letters + string.digits
@@ -32,6 +34,7 @@ class ApiKeyRecord:
     scopes: tuple[str, ...]
     expires_at: datetime | None
     rate_limit: int | None = None  # permissions {"rate_limit_per_minute": N}
+    budget: KeyBudget | None = None  # max_budget, budget_duration
 
 
 def _rate_limit(permissions: object) -> int | None:
@@ -57,7 +60,7 @@ class ApiKeyStore:
         """The usable key with this raw value: active, not revoked, not expired, owner active."""
         row = await self._pool.fetchrow(
             """
-            SELECT k.id, k.user_id, u.email, k.permissions, k.expires_at
+            SELECT k.id, k.user_id, u.email, k.permissions, k.expires_at, k.max_budget, k.budget_duration
               FROM api_keys k JOIN users u ON u.id = k.user_id
              WHERE k.key_hash = $1 AND k.is_active AND k.revoked_at IS NULL AND u.is_active
                AND (k.expires_at IS NULL OR k.expires_at > (now() AT TIME ZONE 'utc'))
@@ -73,6 +76,9 @@ class ApiKeyStore:
             scopes=_scopes(row["permissions"]),
             expires_at=row["expires_at"],
             rate_limit=_rate_limit(row["permissions"]),
+            budget=None
+            if row["max_budget"] is None
+            else KeyBudget(max_budget=float(row["max_budget"]), duration=row["budget_duration"] or ""),
         )
 
     async def touch(self, key_id: str) -> None:

@@ -25,6 +25,7 @@ from gaia_services.auth.api_keys import ApiKeyStore
 from gaia_services.auth.cache import CachedIdentity, CredentialCache
 from gaia_services.auth.limits import SlidingWindow
 from gaia_services.auth.tokens import TokenError, TokenSigner
+from gaia_services.runtime.budgets import Budgets
 from gaia_services.runtime.errors import CredentialsForbidden, CredentialsRejected, DomainError, RateLimited
 from gaia_services.runtime.principal import AuthType, Credentials, Principal
 from gaia_services.runtime.wire import NOT_AUTHENTICATED
@@ -58,7 +59,9 @@ class LocalAuthenticator:
         rate_limit_per_minute: int = 0,
         last_used_interval_s: float = 60.0,
         db_timeout_s: float = 2.0,
+        budgets: Budgets | None = None,
     ) -> None:
+        self._budgets = budgets
         self._signer = signer
         self._keys = keys
         self._session_status = session_status
@@ -156,6 +159,8 @@ class LocalAuthenticator:
         record = await self._db(self._keys.find_active(raw), None)
         if record is None:
             return None
+        if self._budgets is not None and record.budget is not None:
+            await self._budgets.define_key(record.id, record.budget)  # for every service that counts it
         identity = CachedIdentity(
             principal=Principal(
                 user_id=record.user_id,
@@ -163,6 +168,7 @@ class LocalAuthenticator:
                 email=record.email,
                 api_key_id=record.id,
                 scopes=record.scopes,
+                key_budget=record.budget,
             ),
             rate_limit=record.rate_limit,
             # api_keys.expires_at is naive UTC

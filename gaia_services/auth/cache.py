@@ -20,7 +20,7 @@ from typing import Any
 
 import redis.asyncio as redis
 
-from gaia_services.runtime.principal import AuthType, Principal
+from gaia_services.runtime.principal import AuthType, KeyBudget, Principal
 
 __all__ = ["CachedIdentity", "CredentialCache"]
 
@@ -45,6 +45,9 @@ class CachedIdentity:
                 "api_key_id": p.api_key_id,
                 "session_id": p.session_id,
                 "scopes": list(p.scopes),
+                "key_budget": None
+                if p.key_budget is None
+                else {"max_budget": p.key_budget.max_budget, "duration": p.key_budget.duration},
                 "rate_limit": self.rate_limit,
                 "expires_at": self.expires_at,
             }
@@ -53,6 +56,7 @@ class CachedIdentity:
     @classmethod
     def from_json(cls, text: str) -> CachedIdentity:
         data: dict[str, Any] = json.loads(text)
+        budget = data.get("key_budget")
         principal = Principal(
             user_id=data["user_id"],
             auth_type=AuthType(data["auth_type"]),
@@ -60,6 +64,11 @@ class CachedIdentity:
             api_key_id=data.get("api_key_id", ""),
             session_id=data.get("session_id", ""),
             scopes=tuple(data.get("scopes") or ()),
+            key_budget=None
+            if not isinstance(budget, dict)
+            else KeyBudget(
+                max_budget=float(budget["max_budget"]), duration=str(budget.get("duration") or "")
+            ),
         )
         return cls(principal=principal, rate_limit=data.get("rate_limit"), expires_at=data.get("expires_at"))
 

@@ -12,12 +12,14 @@ from google.protobuf import json_format, struct_pb2, timestamp_pb2
 from gaia_services.auth.accounts import ApiKeyInfo
 from gaia_services.auth.identity import IssuedSession
 from gaia_services.auth.users import UserRecord
-from gaia_services.runtime.principal import AuthType, Principal
+from gaia_services.runtime.principal import AuthType, KeyBudget, Principal
 
 __all__ = [
     "api_key_to_proto",
     "auth_type_to_proto",
     "datetime_from_proto",
+    "key_budget_from_proto",
+    "key_budget_to_proto",
     "principal_from_proto",
     "principal_to_proto",
     "session_to_proto",
@@ -49,6 +51,16 @@ def principal_from_proto(message: common_pb2.Principal) -> Principal:
         session_id=message.session_id,
         scopes=tuple(message.scopes),
     )
+
+
+def key_budget_to_proto(budget: KeyBudget | None) -> common_pb2.KeyBudget | None:
+    if budget is None:
+        return None
+    return common_pb2.KeyBudget(max_budget=budget.max_budget, budget_duration=budget.duration)
+
+
+def key_budget_from_proto(message: common_pb2.KeyBudget) -> KeyBudget:
+    return KeyBudget(max_budget=message.max_budget, duration=message.budget_duration)
 
 
 def auth_type_to_proto(auth_type: AuthType | None) -> Any:
@@ -123,6 +135,7 @@ def api_key_to_proto(info: ApiKeyInfo) -> auth_pb2.ApiKey:
         key_prefix=info.key_prefix,
         scopes=list(info.scopes),
         is_active=info.is_active,
+        budget=key_budget_to_proto(info.budget),
     )
     for field, value in (
         ("created_at", info.created_at),

@@ -9,9 +9,10 @@ from datetime import datetime
 from gaia_services.auth.accounts import Accounts, ApiKeyInfo, IssuedKey, RevokedKey
 from gaia_services.auth.cache import CredentialCache
 from gaia_services.auth.users import Users
+from gaia_services.runtime.budgets import Budgets
 from gaia_services.runtime.errors import Forbidden
 from gaia_services.runtime.events import EventBus
-from gaia_services.runtime.principal import Principal
+from gaia_services.runtime.principal import KeyBudget, Principal
 
 __all__ = ["ADMIN", "KEY_CREATED", "KEY_REVOKED", "Keyring", "is_admin"]
 
@@ -25,7 +26,16 @@ def is_admin(principal: Principal) -> bool:
 
 
 class Keyring:
-    def __init__(self, *, accounts: Accounts, users: Users, cache: CredentialCache, events: EventBus) -> None:
+    def __init__(
+        self,
+        *,
+        accounts: Accounts,
+        users: Users,
+        cache: CredentialCache,
+        events: EventBus,
+        budgets: Budgets | None = None,
+    ) -> None:
+        self._budgets = budgets
         self._accounts = accounts
         self._users = users
         self._cache = cache
@@ -39,11 +49,14 @@ class Keyring:
         scopes: tuple[str, ...],
         expires_at: datetime | None = None,
         raw: str | None = None,
+        budget: KeyBudget | None = None,
     ) -> IssuedKey:
         """A new key of ``user_id``, announced; no permission check (the caller's business)."""
         issued = await self._accounts.create_key(
-            user_id=user_id, name=name, scopes=scopes, expires_at=expires_at, raw=raw
+            user_id=user_id, name=name, scopes=scopes, expires_at=expires_at, raw=raw, budget=budget
         )
+        if self._budgets is not None and issued.info.budget is not None:
+            await self._budgets.define_key(issued.info.id, issued.info.budget)
         await self._events.publish(KEY_CREATED, {"api_key_id": issued.info.id, "user_id": user_id})
         return issued
 
@@ -55,9 +68,13 @@ class Keyring:
         name: str = "",
         scopes: Sequence[str] = (),
         expires_at: datetime | None = None,
+        budget: KeyBudget | None = None,
     ) -> IssuedKey:
         """A key of the caller, or (admins only) of ``user_id``, with at most the caller's scopes (any scopes
-        for an admin)."""
+        for an admin). A caller using a key with a budget may not create keys (that would be a way around
+        the budget)."""
+        if caller.key_budget is not None and not is_admin(caller):
+            raise Forbidden("A key with a budget cannot create API keys")
         owner = caller.user_id
         if user_id and user_id != caller.user_id:
             if not is_admin(caller):
@@ -66,7 +83,9 @@ class Keyring:
         granted = tuple(dict.fromkeys(scopes))
         if not is_admin(caller) and not set(granted) <= set(caller.scopes):
             raise Forbidden("A key cannot be granted scopes its creator does not hold")
-        return await self.issue(user_id=owner, name=name or "api key", scopes=granted, expires_at=expires_at)
+        return await self.issue(
+            user_id=owner, name=name or "api key", scopes=granted, expires_at=expires_at, budget=budget
+        )
 
     async def list(
         self, caller: Principal, *, include_revoked: bool, offset: int = 0, limit: int = 0

@@ -15,6 +15,7 @@ from gaia_services.auth.convert import (
     api_key_to_proto,
     auth_type_to_proto,
     datetime_from_proto,
+    key_budget_from_proto,
     principal_to_proto,
     session_to_proto,
     struct_to_dict,
@@ -172,6 +173,7 @@ class AuthServicer(auth_pb2_grpc.AuthServiceServicer):
             name=request.name,
             scopes=request.scopes,
             expires_at=datetime_from_proto(request, "expires_at"),
+            budget=key_budget_from_proto(request.budget) if request.HasField("budget") else None,
         )
         return auth_pb2.CreateApiKeyResponse(api_key=api_key_to_proto(issued.info), raw_key=issued.raw)
 

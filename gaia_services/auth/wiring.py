@@ -30,6 +30,7 @@ from gaia_services.auth.passwords import Passwords
 from gaia_services.auth.sessions import Sessions
 from gaia_services.auth.tokens import TokenSigner
 from gaia_services.auth.users import Users
+from gaia_services.runtime.budgets import Budgets, BudgetSettings
 from gaia_services.runtime.events import NatsEventBus, connect_events
 from gaia_services.runtime.resources import Resources
 from gaia_services.settings import Settings
@@ -79,6 +80,13 @@ def build_parts(resources: Resources, auth: AuthSettings | None = None) -> AuthP
         local_ttl_s=auth.local_cache_ttl_s,
     )
     limiter = SlidingWindow(client=resources.redis, prefix=settings.redis_prefix)
+    budgets = Budgets(
+        client=resources.redis,
+        prefix=settings.redis_prefix,
+        settings=BudgetSettings(),
+        events=resources.events,
+        service="auth",
+    )
     sessions = Sessions(pool=pool, refresh_ttl_s=settings.refresh_token_ttl_s)
     users = Users(pool=pool)
     passwords = Passwords(light=auth.light(settings.env))
@@ -91,6 +99,7 @@ def build_parts(resources: Resources, auth: AuthSettings | None = None) -> AuthP
         limiter=limiter,
         rate_limit_per_minute=auth.rate_limit_per_minute,
         last_used_interval_s=auth.last_used_interval_s,
+        budgets=budgets,
     )
     identity = Identity(
         users=users,
@@ -116,6 +125,7 @@ def build_parts(resources: Resources, auth: AuthSettings | None = None) -> AuthP
         users=users,
         cache=cache,
         events=resources.events,
+        budgets=budgets,
     )
     listening = None
     if isinstance(resources.events, NatsEventBus):

@@ -20,6 +20,7 @@ from gaia_services.chat.personas import Personas
 from gaia_services.chat.provider_stats import ProviderStats
 from gaia_services.chat.routing import ProviderRouter
 from gaia_services.chat.turns import ChatTurns
+from gaia_services.runtime.budgets import Budgets, BudgetSettings
 from gaia_services.runtime.resources import Resources
 
 __all__ = ["ChatParts"]
@@ -35,6 +36,9 @@ class ChatParts:
     personas: Personas
     catalogue: Catalogue
     reports: CatalogueReports
+    #: The spend ledger the turns reserve from; shared (Redis) with the asset service and every replica, and
+    #: what a chat tool spending money (``generate_asset``) reserves from with the caller's identity.
+    budgets: Budgets
 
     @classmethod
     def build(cls, resources: Resources) -> ChatParts:
@@ -45,6 +49,13 @@ class ChatParts:
         catalogue = Catalogue(settings=settings)
         router = ProviderRouter(settings=settings, catalogue=catalogue)
         metrics = Metrics()
+        budgets = Budgets(
+            client=resources.redis,
+            prefix=resources.settings.redis_prefix,
+            settings=BudgetSettings(),
+            events=resources.events,
+            service="chat",
+        )
         turns = ChatTurns(
             settings=settings,
             router=router,
@@ -52,6 +63,7 @@ class ChatParts:
             personas=persona_prompts,
             events=resources.events,
             metrics=metrics,
+            budgets=budgets,
         )
         cache = PersonaCache(
             redis_client=resources.redis, prefix=resources.settings.redis_prefix, events=resources.events
@@ -65,6 +77,7 @@ class ChatParts:
             personas=Personas(pool=pool, cache=cache),
             catalogue=catalogue,
             reports=CatalogueReports(catalogue=catalogue, stats=ProviderStats(pool=pool), metrics=metrics),
+            budgets=budgets,
         )
 
     async def close(self) -> None:

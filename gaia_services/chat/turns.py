@@ -17,6 +17,7 @@ import time
 from collections.abc import AsyncGenerator, Coroutine
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 from gaia_services.chat.catalogue import Door
@@ -26,7 +27,9 @@ from gaia_services.chat.metrics import Metrics
 from gaia_services.chat.persona_prompt import PersonaPrompts
 from gaia_services.chat.providers import Prompt, StreamEnd, TextDelta, Turn
 from gaia_services.chat.routing import OpenedStream, ProviderRouter, Route
-from gaia_services.chat.usage import UsageEntry, cost_of
+from gaia_services.chat.usage import UsageEntry, cost_of, estimated_cost
+from gaia_services.runtime.budgets import Budgets, BudgetScope, Reservation
+from gaia_services.runtime.calls import current_call
 from gaia_services.runtime.errors import DomainError, InvalidArgument, Unavailable
 from gaia_services.runtime.events import EventBus
 
@@ -132,6 +135,7 @@ class _Progress:
     fallback_used: bool = False
     first_token_at: float | None = None
     llm_started: float = 0.0
+    reservation: Reservation | None = None  # the turn's budget reservation, settled when it is stored
 
     @property
     def text(self) -> str:
@@ -174,8 +178,10 @@ class ChatTurns:
         personas: PersonaPrompts,
         events: EventBus,
         metrics: Metrics,
+        budgets: Budgets | None = None,
     ) -> None:
         self._settings = settings
+        self._budgets = budgets
         self._router = router
         self._history = history
         self._personas = personas
@@ -302,11 +308,12 @@ class ChatTurns:
     ) -> AsyncGenerator[TurnEvent, None]:
         plan = await self._plan(user_id=user_id, request_id=request_id, request=request)
         route = plan.route
+        reservation = await self._reserve(plan)  # refuses the turn (BudgetExceeded) before any provider call
         await self._events.publish(
             "gaia.chat.message.start",
             {**plan.context, "model": route.model, "provider": route.provider, "timestamp": _now()},
         )
-        progress = _Progress(route=route)
+        progress = _Progress(route=route, reservation=reservation)
         opened: OpenedStream | None = None
         outcome = "cut"
         failure: DomainError | None = None
@@ -343,6 +350,28 @@ class ChatTurns:
         assert failure is not None
         await self._finish(plan, progress, status="error", failure=failure)
         yield TurnFailed(failure)
+
+    async def _reserve(self, plan: _Plan) -> Reservation | None:
+        """Reserve the turn's most expensive outcome from the caller's budgets: the prompt as sent and
+        ``max_tokens`` of reply (the request's, or the configured default), at the model's prices."""
+        if self._budgets is None:
+            return None
+        state = current_call.get()
+        principal = state.principal if state is not None else None
+        if principal is not None and principal.user_id == plan.user_id:
+            scope = BudgetScope.of(principal)
+        else:
+            scope = BudgetScope(user_id=plan.user_id, session=f"user:{plan.user_id}")
+        estimate = estimated_cost(self._settings, plan.prompt)
+        return await self._budgets.reserve(scope, Decimal(str(estimate)))
+
+    async def _settle(self, reservation: Reservation | None, cost: float) -> None:
+        """The turn's real cost (the usage record's) replaces its reservation; no stream is cut for it."""
+        if self._budgets is not None and reservation is not None:
+            try:
+                await self._budgets.settle(reservation, Decimal(str(cost)))
+            except Exception as exc:
+                _log.warning("budget not settled: %s", exc)
 
     async def _complete(self, plan: _Plan, progress: _Progress) -> TurnCompleted:
         ended = time.perf_counter()
@@ -390,6 +419,8 @@ class ChatTurns:
             },
         )
         message_id = ""
+        await self._settle(progress.reservation, usage.cost)
+        progress.reservation = None
         try:
             message_id = await self._history.store(
                 StoredTurn(

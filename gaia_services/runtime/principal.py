@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-__all__ = ["AuthType", "Credentials", "Principal"]
+__all__ = ["AuthType", "Credentials", "KeyBudget", "Principal"]
 
 
 class AuthType(StrEnum):
@@ -61,6 +61,15 @@ class Credentials:
 
 
 @dataclass(frozen=True, slots=True)
+class KeyBudget:
+    """An API key's own spend limit: ``max_budget`` US dollars per ``duration`` (``"30d"``, ``"1h"``…;
+    empty: over the key's whole life)."""
+
+    max_budget: float
+    duration: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class Principal:
     user_id: str
     auth_type: AuthType
@@ -68,3 +77,6 @@ class Principal:
     api_key_id: str = ""
     session_id: str = ""
     scopes: tuple[str, ...] = field(default_factory=tuple)
+    #: The budget of the API key used, when known here (the auth service's own callers; other services read
+    #: it from the definitions the auth service publishes, ``runtime.budgets``).
+    key_budget: KeyBudget | None = None

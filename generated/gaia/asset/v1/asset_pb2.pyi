@@ -750,13 +750,15 @@ class ProviderUsage(_message.Message):
     def __init__(self, provider: _Optional[str] = ..., cost: _Optional[float] = ..., requests: _Optional[int] = ..., images: _Optional[int] = ..., tokens: _Optional[int] = ..., models: _Optional[int] = ...) -> None: ...
 
 class GetCurrentUsageRequest(_message.Message):
-    __slots__ = ("provider",)
+    __slots__ = ("provider", "session_id")
     PROVIDER_FIELD_NUMBER: _ClassVar[int]
+    SESSION_ID_FIELD_NUMBER: _ClassVar[int]
     provider: str
-    def __init__(self, provider: _Optional[str] = ...) -> None: ...
+    session_id: str
+    def __init__(self, provider: _Optional[str] = ..., session_id: _Optional[str] = ...) -> None: ...
 
 class GetCurrentUsageResponse(_message.Message):
-    __slots__ = ("total_cost", "total_requests", "total_tokens", "total_images", "total_3d_models", "providers", "billing_period", "as_of")
+    __slots__ = ("total_cost", "total_requests", "total_tokens", "total_images", "total_3d_models", "providers", "billing_period", "as_of", "budgets")
     TOTAL_COST_FIELD_NUMBER: _ClassVar[int]
     TOTAL_REQUESTS_FIELD_NUMBER: _ClassVar[int]
     TOTAL_TOKENS_FIELD_NUMBER: _ClassVar[int]
@@ -765,6 +767,7 @@ class GetCurrentUsageResponse(_message.Message):
     PROVIDERS_FIELD_NUMBER: _ClassVar[int]
     BILLING_PERIOD_FIELD_NUMBER: _ClassVar[int]
     AS_OF_FIELD_NUMBER: _ClassVar[int]
+    BUDGETS_FIELD_NUMBER: _ClassVar[int]
     total_cost: float
     total_requests: int
     total_tokens: int
@@ -773,7 +776,8 @@ class GetCurrentUsageResponse(_message.Message):
     providers: _containers.RepeatedCompositeFieldContainer[ProviderUsage]
     billing_period: BillingPeriod
     as_of: _timestamp_pb2.Timestamp
-    def __init__(self, total_cost: _Optional[float] = ..., total_requests: _Optional[int] = ..., total_tokens: _Optional[int] = ..., total_images: _Optional[int] = ..., total_3d_models: _Optional[int] = ..., providers: _Optional[_Iterable[_Union[ProviderUsage, _Mapping]]] = ..., billing_period: _Optional[_Union[BillingPeriod, _Mapping]] = ..., as_of: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    budgets: _containers.RepeatedCompositeFieldContainer[_common_pb2.BudgetLimit]
+    def __init__(self, total_cost: _Optional[float] = ..., total_requests: _Optional[int] = ..., total_tokens: _Optional[int] = ..., total_images: _Optional[int] = ..., total_3d_models: _Optional[int] = ..., providers: _Optional[_Iterable[_Union[ProviderUsage, _Mapping]]] = ..., billing_period: _Optional[_Union[BillingPeriod, _Mapping]] = ..., as_of: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., budgets: _Optional[_Iterable[_Union[_common_pb2.BudgetLimit, _Mapping]]] = ...) -> None: ...
 
 class DailyUsage(_message.Message):
     __slots__ = ("date", "total_cost", "total_requests", "total_tokens", "total_images", "breakdown")
@@ -896,20 +900,24 @@ class ProviderLimit(_message.Message):
     def __init__(self, provider: _Optional[str] = ..., tier: _Optional[_Union[TierLimit, _Mapping]] = ..., credit: _Optional[_Union[CreditLimit, _Mapping]] = ..., daily_images: _Optional[_Union[DailyImageLimit, _Mapping]] = ..., tokens: _Optional[_Union[TokenLimit, _Mapping]] = ...) -> None: ...
 
 class GetUsageLimitsRequest(_message.Message):
-    __slots__ = ("provider",)
+    __slots__ = ("provider", "session_id")
     PROVIDER_FIELD_NUMBER: _ClassVar[int]
+    SESSION_ID_FIELD_NUMBER: _ClassVar[int]
     provider: str
-    def __init__(self, provider: _Optional[str] = ...) -> None: ...
+    session_id: str
+    def __init__(self, provider: _Optional[str] = ..., session_id: _Optional[str] = ...) -> None: ...
 
 class GetUsageLimitsResponse(_message.Message):
-    __slots__ = ("billing_period", "limits", "warnings")
+    __slots__ = ("billing_period", "limits", "warnings", "budgets")
     BILLING_PERIOD_FIELD_NUMBER: _ClassVar[int]
     LIMITS_FIELD_NUMBER: _ClassVar[int]
     WARNINGS_FIELD_NUMBER: _ClassVar[int]
+    BUDGETS_FIELD_NUMBER: _ClassVar[int]
     billing_period: BillingPeriod
     limits: _containers.RepeatedCompositeFieldContainer[ProviderLimit]
     warnings: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, billing_period: _Optional[_Union[BillingPeriod, _Mapping]] = ..., limits: _Optional[_Iterable[_Union[ProviderLimit, _Mapping]]] = ..., warnings: _Optional[_Iterable[str]] = ...) -> None: ...
+    budgets: _containers.RepeatedCompositeFieldContainer[_common_pb2.BudgetLimit]
+    def __init__(self, billing_period: _Optional[_Union[BillingPeriod, _Mapping]] = ..., limits: _Optional[_Iterable[_Union[ProviderLimit, _Mapping]]] = ..., warnings: _Optional[_Iterable[str]] = ..., budgets: _Optional[_Iterable[_Union[_common_pb2.BudgetLimit, _Mapping]]] = ...) -> None: ...
 
 class BillingCharges(_message.Message):
     __slots__ = ("subscription_fees", "usage_charges", "overage_charges", "total")

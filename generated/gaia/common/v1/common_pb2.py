@@ -22,25 +22,30 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1bgaia/common/v1/common.proto\x12\x0egaia.common.v1\"\x90\x01\n\tPrincipal\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\r\n\x05\x65mail\x18\x02 \x01(\t\x12+\n\tauth_type\x18\x03 \x01(\x0e\x32\x18.gaia.common.v1.AuthType\x12\x12\n\napi_key_id\x18\x04 \x01(\t\x12\x0e\n\x06scopes\x18\x05 \x03(\t\x12\x12\n\nsession_id\x18\x06 \x01(\t\",\n\x0bPageRequest\x12\r\n\x05limit\x18\x01 \x01(\x05\x12\x0e\n\x06offset\x18\x02 \x01(\x05\"O\n\x05Usage\x12\x15\n\rprompt_tokens\x18\x01 \x01(\x05\x12\x19\n\x11\x63ompletion_tokens\x18\x02 \x01(\x05\x12\x14\n\x0ctotal_tokens\x18\x03 \x01(\x05\"8\n\x07\x46\x61ilure\x12\x0c\n\x04\x63ode\x18\x01 \x01(\x05\x12\x0e\n\x06reason\x18\x02 \x01(\t\x12\x0f\n\x07message\x18\x03 \x01(\t*O\n\x08\x41uthType\x12\x19\n\x15\x41UTH_TYPE_UNSPECIFIED\x10\x00\x12\x11\n\rAUTH_TYPE_JWT\x10\x01\x12\x15\n\x11\x41UTH_TYPE_API_KEY\x10\x02*\x96\x01\n\x0bHealthState\x12\x1c\n\x18HEALTH_STATE_UNSPECIFIED\x10\x00\x12\x18\n\x14HEALTH_STATE_HEALTHY\x10\x01\x12\x18\n\x14HEALTH_STATE_WARNING\x10\x02\x12\x19\n\x15HEALTH_STATE_DEGRADED\x10\x03\x12\x1a\n\x16HEALTH_STATE_UNHEALTHY\x10\x04\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1bgaia/common/v1/common.proto\x12\x0egaia.common.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x90\x01\n\tPrincipal\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\r\n\x05\x65mail\x18\x02 \x01(\t\x12+\n\tauth_type\x18\x03 \x01(\x0e\x32\x18.gaia.common.v1.AuthType\x12\x12\n\napi_key_id\x18\x04 \x01(\t\x12\x0e\n\x06scopes\x18\x05 \x03(\t\x12\x12\n\nsession_id\x18\x06 \x01(\t\"8\n\tKeyBudget\x12\x12\n\nmax_budget\x18\x01 \x01(\x01\x12\x17\n\x0f\x62udget_duration\x18\x02 \x01(\t\"\x88\x01\n\x0b\x42udgetLimit\x12\r\n\x05limit\x18\x01 \x01(\t\x12\x11\n\tlimit_usd\x18\x02 \x01(\x01\x12\x11\n\tspent_usd\x18\x03 \x01(\x01\x12\x15\n\rremaining_usd\x18\x04 \x01(\x01\x12-\n\tresets_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\",\n\x0bPageRequest\x12\r\n\x05limit\x18\x01 \x01(\x05\x12\x0e\n\x06offset\x18\x02 \x01(\x05\"O\n\x05Usage\x12\x15\n\rprompt_tokens\x18\x01 \x01(\x05\x12\x19\n\x11\x63ompletion_tokens\x18\x02 \x01(\x05\x12\x14\n\x0ctotal_tokens\x18\x03 \x01(\x05\"8\n\x07\x46\x61ilure\x12\x0c\n\x04\x63ode\x18\x01 \x01(\x05\x12\x0e\n\x06reason\x18\x02 \x01(\t\x12\x0f\n\x07message\x18\x03 \x01(\t*O\n\x08\x41uthType\x12\x19\n\x15\x41UTH_TYPE_UNSPECIFIED\x10\x00\x12\x11\n\rAUTH_TYPE_JWT\x10\x01\x12\x15\n\x11\x41UTH_TYPE_API_KEY\x10\x02*\x96\x01\n\x0bHealthState\x12\x1c\n\x18HEALTH_STATE_UNSPECIFIED\x10\x00\x12\x18\n\x14HEALTH_STATE_HEALTHY\x10\x01\x12\x18\n\x14HEALTH_STATE_WARNING\x10\x02\x12\x19\n\x15HEALTH_STATE_DEGRADED\x10\x03\x12\x1a\n\x16HEALTH_STATE_UNHEALTHY\x10\x04\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'gaia.common.v1.common_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_AUTHTYPE']._serialized_start=379
-  _globals['_AUTHTYPE']._serialized_end=458
-  _globals['_HEALTHSTATE']._serialized_start=461
-  _globals['_HEALTHSTATE']._serialized_end=611
-  _globals['_PRINCIPAL']._serialized_start=48
-  _globals['_PRINCIPAL']._serialized_end=192
-  _globals['_PAGEREQUEST']._serialized_start=194
-  _globals['_PAGEREQUEST']._serialized_end=238
-  _globals['_USAGE']._serialized_start=240
-  _globals['_USAGE']._serialized_end=319
-  _globals['_FAILURE']._serialized_start=321
-  _globals['_FAILURE']._serialized_end=377
+  _globals['_AUTHTYPE']._serialized_start=609
+  _globals['_AUTHTYPE']._serialized_end=688
+  _globals['_HEALTHSTATE']._serialized_start=691
+  _globals['_HEALTHSTATE']._serialized_end=841
+  _globals['_PRINCIPAL']._serialized_start=81
+  _globals['_PRINCIPAL']._serialized_end=225
+  _globals['_KEYBUDGET']._serialized_start=227
+  _globals['_KEYBUDGET']._serialized_end=283
+  _globals['_BUDGETLIMIT']._serialized_start=286
+  _globals['_BUDGETLIMIT']._serialized_end=422
+  _globals['_PAGEREQUEST']._serialized_start=424
+  _globals['_PAGEREQUEST']._serialized_end=468
+  _globals['_USAGE']._serialized_start=470
+  _globals['_USAGE']._serialized_end=549
+  _globals['_FAILURE']._serialized_start=551
+  _globals['_FAILURE']._serialized_end=607
 # @@protoc_insertion_point(module_scope)

@@ -1,8 +1,11 @@
+import datetime
+
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
-from collections.abc import Iterable as _Iterable
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
 from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
@@ -44,6 +47,28 @@ class Principal(_message.Message):
     scopes: _containers.RepeatedScalarFieldContainer[str]
     session_id: str
     def __init__(self, user_id: _Optional[str] = ..., email: _Optional[str] = ..., auth_type: _Optional[_Union[AuthType, str]] = ..., api_key_id: _Optional[str] = ..., scopes: _Optional[_Iterable[str]] = ..., session_id: _Optional[str] = ...) -> None: ...
+
+class KeyBudget(_message.Message):
+    __slots__ = ("max_budget", "budget_duration")
+    MAX_BUDGET_FIELD_NUMBER: _ClassVar[int]
+    BUDGET_DURATION_FIELD_NUMBER: _ClassVar[int]
+    max_budget: float
+    budget_duration: str
+    def __init__(self, max_budget: _Optional[float] = ..., budget_duration: _Optional[str] = ...) -> None: ...
+
+class BudgetLimit(_message.Message):
+    __slots__ = ("limit", "limit_usd", "spent_usd", "remaining_usd", "resets_at")
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
+    LIMIT_USD_FIELD_NUMBER: _ClassVar[int]
+    SPENT_USD_FIELD_NUMBER: _ClassVar[int]
+    REMAINING_USD_FIELD_NUMBER: _ClassVar[int]
+    RESETS_AT_FIELD_NUMBER: _ClassVar[int]
+    limit: str
+    limit_usd: float
+    spent_usd: float
+    remaining_usd: float
+    resets_at: _timestamp_pb2.Timestamp
+    def __init__(self, limit: _Optional[str] = ..., limit_usd: _Optional[float] = ..., spent_usd: _Optional[float] = ..., remaining_usd: _Optional[float] = ..., resets_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class PageRequest(_message.Message):
     __slots__ = ("limit", "offset")
