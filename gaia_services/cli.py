@@ -13,7 +13,10 @@ from collections.abc import Sequence
 from gaia_services.runtime.logs import configure_logging
 from gaia_services.settings import Settings
 
-__all__ = ["main"]
+__all__ = ["CLIENT_COMMANDS", "main"]
+
+#: Handed to ``gaia_client.cli`` (its ``COMMANDS``; a unit test keeps the two equal), imported only then.
+CLIENT_COMMANDS = ("chat", "conversations", "personas", "assets", "smoke")
 
 _SERVICES = {
     "auth": "gaia_services.auth.service",
@@ -81,7 +84,11 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="gaia", description="Gaia Mesh: run and manage the mesh")
+    parser = argparse.ArgumentParser(
+        prog="gaia",
+        description="Gaia Mesh: run and manage the mesh",
+        epilog=f"client commands (gaia <command> --help): {', '.join(CLIENT_COMMANDS)}",
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser(
         "up", help="run the whole mesh on this machine (embedded servers where no URL is set)"
@@ -101,6 +108,11 @@ _HANDLERS = {"up": _up, "status": _status, "migrate": _migrate, "serve": _serve}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] in CLIENT_COMMANDS:  # client commands need no server settings
+        from gaia_client.cli import main as client_main
+
+        return client_main(argv)
     args = _parser().parse_args(argv)
     if args.command == "up":
         os.environ.setdefault("GAIA_ENV", "dev")

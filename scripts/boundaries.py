@@ -7,6 +7,7 @@
 - The shim and the web UI hold no business logic: they never import service packages, the database or
   the server side of the runtime, directly or through any module of the project they import.
 - The web UI never imports the shim either: it is an HTTP client like any other.
+- The native client (``gaia_client``) stands alone: generated protobuf code only, nothing of the mesh.
 """
 
 from __future__ import annotations
@@ -56,6 +57,7 @@ def violations() -> list[str]:
                 "asyncpg",
             ),
         ),
+        ("gaia_client", ("gaia_services", "compat_gateway", "web", "asyncpg")),
         (
             "web",
             (
