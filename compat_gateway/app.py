@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 
@@ -17,6 +18,7 @@ from compat_gateway.openapi import build_openapi
 from compat_gateway.routes import ROUTES, check
 from compat_gateway.shim import open_shim
 from gaia_services.runtime.logs import configure_logging
+from gaia_services.runtime.telemetry import open_tracing
 from gaia_services.settings import Settings
 
 __all__ = ["build_app", "create_app"]
@@ -24,12 +26,16 @@ __all__ = ["build_app", "create_app"]
 
 def build_app(settings: Settings) -> FastAPI:
     check(ROUTES)  # a row whose kind does not match its RPC's fails here, at start-up
+    tracing = open_tracing(settings, part="shim")
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with open_shim(settings) as shim:
-            app.state.shim = shim
-            yield
+        try:
+            async with open_shim(settings) as shim:
+                app.state.shim = shim
+                yield
+        finally:
+            await asyncio.to_thread(tracing.shutdown)  # export what is buffered
 
     app = FastAPI(title="LLM Platform", version="0.2", lifespan=lifespan, docs_url=None)
     install_docs(app)
@@ -51,7 +57,13 @@ def build_app(settings: Settings) -> FastAPI:
         allow_methods=["DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT"],  # as recorded
         allow_headers=["*"],
     )
-    app.add_middleware(ShimMiddleware, metrics=metrics, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        ShimMiddleware,
+        metrics=metrics,
+        max_body_bytes=settings.max_body_bytes,
+        tracer=tracing.tracer,
+        recording=tracing.recording,
+    )
     install_error_handlers(app)
     document = build_openapi(ROUTES, title=app.title, version=app.version)
     app.openapi = lambda: document  # type: ignore[method-assign]
@@ -61,5 +73,5 @@ def build_app(settings: Settings) -> FastAPI:
 def create_app() -> FastAPI:
     """uvicorn factory: settings read once, here at the edge."""
     settings = Settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, fmt=settings.log_format, service="shim")
     return build_app(settings)

@@ -18,7 +18,7 @@ from gaia_services.runtime.principal import Credentials
 if TYPE_CHECKING:
     from compat_gateway.shim import Shim
 
-__all__ = ["Inbound", "InputError"]
+__all__ = ["MAX_JSON_DEPTH", "Inbound", "InputError"]
 
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{8,64}")
 
@@ -31,20 +31,68 @@ class InputError(Exception):
         self.items = items
 
 
+# How deep a body's arrays and objects may nest. Deeper JSON is a 422: the decoder, pydantic, the 422's echo
+# of the body and protobuf (a ``Struct`` takes two message levels per JSON level, and protobuf refuses more
+# than 100) would each fail on it, some with a RecursionError (a 500).
+MAX_JSON_DEPTH = 32
+_TOO_DEEP = f"JSON decode error: nested more than {MAX_JSON_DEPTH} levels"
+
+
 def _unstorable(value: Any, loc: list[Any]) -> list[Any] | None:
     """Where ``value`` holds text no service can carry (a NUL, or an unpaired surrogate: Postgres and
-    protobuf both refuse them), or None."""
-    if isinstance(value, str):
-        if "\x00" in value or any("\ud800" <= ch <= "\udfff" for ch in value):
-            return loc
-        return None
-    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
-    for key, item in items:
-        found = _unstorable(key, loc) if isinstance(key, str) else None
-        found = found or _unstorable(item, [*loc, key])
-        if found is not None:
-            return found
+    protobuf both refuse them), or None. Iterative: a deep value never exhausts the stack."""
+    pending: list[tuple[Any, list[Any]]] = [(value, loc)]
+    while pending:
+        item, where = pending.pop()
+        if isinstance(item, str):
+            if "\x00" in item or any("\ud800" <= ch <= "\udfff" for ch in item):
+                return where
+            continue
+        pairs = item.items() if isinstance(item, dict) else enumerate(item) if isinstance(item, list) else ()
+        children = []
+        for key, child in pairs:
+            if isinstance(key, str) and _unstorable(key, where) is not None:
+                return where
+            children.append((child, [*where, key]))
+        pending.extend(reversed(children))  # depth first, in document order: the first bad text is named
     return None
+
+
+def _too_deep(value: Any) -> bool:
+    """Whether ``value`` nests arrays and objects more than ``MAX_JSON_DEPTH`` levels (iteratively)."""
+    pending: list[tuple[Any, int]] = [(value, 1)]
+    while pending:
+        item, depth = pending.pop()
+        if isinstance(item, dict | list):
+            if depth > MAX_JSON_DEPTH:
+                return True
+            children = item.values() if isinstance(item, dict) else item
+            pending.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+    return False
+
+
+# gRPC metadata carries printable ASCII only, and about 8 KiB in all: a credential outside that cannot be
+# valid, and sent as it is it would fail the call itself (a 500). It travels as a value that no key or token
+# matches, so the auth service gives the contract's answer (403 for a key, 401 for a JWT).
+_MAX_CREDENTIAL = 4096
+_UNUSABLE_CREDENTIAL = "invalid-credential"
+_PRINTABLE_ASCII = re.compile(r"[\x20-\x7e]*")
+
+
+def _carriable(value: str) -> str:
+    if len(value) > _MAX_CREDENTIAL or not _PRINTABLE_ASCII.fullmatch(value):
+        return _UNUSABLE_CREDENTIAL
+    return value
+
+
+def _no_constant(name: str) -> Any:
+    """``NaN``, ``Infinity`` and ``-Infinity`` are not JSON (RFC 8259); accepted, they reach the 422's echo
+    or a response, where they cannot be written (a 500)."""
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def _json_error(position: int, message: str = "JSON decode error") -> InputError:
+    return InputError([{"type": "json_invalid", "loc": ["body", position], "msg": message, "input": {}}])
 
 
 def _text_error(loc: list[Any], value: Any) -> InputError:
@@ -107,8 +155,10 @@ class Inbound:
     @property
     def credentials(self) -> Credentials:
         if self.style is ErrorStyle.OPENAI:
-            return Credentials.from_openai_headers(self.request.headers)
-        return Credentials.from_metadata(self.request.headers.items())
+            given = Credentials.from_openai_headers(self.request.headers)
+        else:
+            given = Credentials.from_metadata(self.request.headers.items())
+        return Credentials(jwt=_carriable(given.jwt), api_key=_carriable(given.api_key))
 
     @property
     def client_key(self) -> str:
@@ -132,19 +182,17 @@ class Inbound:
             self._read = True
             if raw.strip():
                 try:
-                    self._body = json.loads(raw)
+                    self._body = json.loads(raw, parse_constant=_no_constant)
                 except (UnicodeDecodeError, json.JSONDecodeError) as exc:
                     position = exc.pos if isinstance(exc, json.JSONDecodeError) else 0
-                    raise InputError(
-                        [
-                            {
-                                "type": "json_invalid",
-                                "loc": ["body", position],
-                                "msg": "JSON decode error",
-                                "input": {},
-                            }
-                        ]
-                    ) from exc
+                    raise _json_error(position) from exc
+                except ValueError as exc:  # NaN or an infinity
+                    raise _json_error(0) from exc
+                except RecursionError as exc:  # nested past the interpreter's stack: thousands deep
+                    raise _json_error(0, _TOO_DEEP) from exc
+                if _too_deep(self._body):
+                    self._body = None
+                    raise _json_error(0, _TOO_DEEP)
                 where = _unstorable(self._body, ["body"])
                 if where is not None:
                     raise _text_error(where, None)

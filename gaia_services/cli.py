@@ -121,7 +121,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValueError as exc:
         print(f"gaia: invalid settings: {exc}", file=sys.stderr)
         return 2
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, fmt=settings.log_format, service="gaia")
     handler = _HANDLERS.get(args.command) or args.handler
     return int(handler(settings, args))
 

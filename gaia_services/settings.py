@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
+from typing import Literal
 
 from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -27,6 +28,7 @@ class Settings(BaseSettings):
     env: Environment = Environment.DEV
     data_dir: Path = Path(".gaia")
     log_level: str = "INFO"
+    log_format: Literal["text", "json"] = "text"  # json: one object a line, with request_id and trace_id
 
     # Infrastructure (unprefixed, as every tool expects them).
     database_url: str | None = Field(
@@ -71,6 +73,21 @@ class Settings(BaseSettings):
     root_rate_limit_per_minute: int = Field(
         default=60, validation_alias=AliasChoices("RATE_LIMIT_REQUESTS", "GAIA_ROOT_RATE_LIMIT_PER_MINUTE")
     )
+
+    # Observability. Each service's Prometheus /metrics port (0: off; the shim serves /metrics on its own
+    # port). Traces are exported by OTLP/gRPC only when an endpoint is set (the standard OTEL_* names).
+    auth_metrics_port: int = 0
+    chat_metrics_port: int = 0
+    asset_metrics_port: int = 0
+    otel_endpoint: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT"),
+    )
+    #: Each process reports as ``<name>-<part>`` (``gaia-chat``, ``gaia-shim``, ...).
+    otel_service_name: str = Field(default="gaia", validation_alias=AliasChoices("OTEL_SERVICE_NAME"))
+    otel_sdk_disabled: bool = Field(default=False, validation_alias=AliasChoices("OTEL_SDK_DISABLED"))
+    otel_traces_exporter: str = Field(default="otlp", validation_alias=AliasChoices("OTEL_TRACES_EXPORTER"))
+    otel_schedule_delay_ms: int = Field(default=500, validation_alias=AliasChoices("OTEL_BSP_SCHEDULE_DELAY"))
 
     # Graceful shutdown: how long in-flight RPCs (streams included) may drain.
     shutdown_grace_s: float = 5.0

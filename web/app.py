@@ -195,5 +195,5 @@ def _server_error(request: Request, exc: Exception) -> Any:
 
 def create_app() -> Any:
     settings = Settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, fmt=settings.log_format, service="web")
     return build_app(settings)

@@ -29,6 +29,8 @@ __all__ = [
     "model_list",
 ]
 
+_MAX_TOKENS_LIMIT = 2**31 - 1  # ChatTurn.max_tokens is an int32
+
 _ROLES = {
     "system": chat_pb2.MESSAGE_ROLE_SYSTEM,
     "developer": chat_pb2.MESSAGE_ROLE_DEVELOPER,
@@ -81,6 +83,8 @@ def _first_problem(data: Any) -> tuple[str, str | None] | None:
     limit = data.get("max_completion_tokens", data.get("max_tokens"))
     if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
         return "'max_tokens' must be a positive integer.", "max_tokens"
+    if limit is not None and limit > _MAX_TOKENS_LIMIT:  # past int32: protobuf refuses it (was a 500)
+        return f"'max_tokens' must be at most {_MAX_TOKENS_LIMIT}.", "max_tokens"
     for name in ("temperature", "top_p"):
         if not _is_number(data.get(name)):
             return f"Invalid type for '{name}': expected a number.", name

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from fastapi import Response
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 
 from compat_gateway.errors import ErrorStyle, LegacyError
 from compat_gateway.inbound import Inbound
@@ -145,9 +145,10 @@ async def v02_health(inbound: Inbound) -> dict[str, Any]:
 
 
 async def prometheus_metrics(inbound: Inbound) -> Response:
-    """The shim's own counters and latency histograms in the Prometheus text format."""
+    """The shim's own counters and latency histograms in the Prometheus text format, then the default
+    registry's (the process collectors)."""
     registry = inbound.request.app.state.metrics.registry
-    return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+    return Response(generate_latest(registry) + generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
 
 
 async def calculator_add(inbound: Inbound) -> dict[str, Any]:

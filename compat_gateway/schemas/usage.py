@@ -62,7 +62,7 @@ class UsageLimits(BaseModel):
 
     billing_period: dict[str, str]
     limits: dict[str, dict[str, Any] | None] = Field(
-        description="Per provider: its kind of limit and its use (null for a provider asked for that has none)"
+        description="Per provider: its kind of limit and its use (null for an asked-for provider without one)"
     )
     warnings: list[dict[str, Any]]
     budgets: dict[str, dict[str, Any]] | None = Field(

@@ -15,9 +15,10 @@ import asyncio
 import hashlib
 import logging
 import time
+import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import asyncpg
 
@@ -26,7 +27,13 @@ from gaia_services.auth.cache import CachedIdentity, CredentialCache
 from gaia_services.auth.limits import SlidingWindow
 from gaia_services.auth.tokens import TokenError, TokenSigner
 from gaia_services.runtime.budgets import Budgets
-from gaia_services.runtime.errors import CredentialsForbidden, CredentialsRejected, DomainError, RateLimited
+from gaia_services.runtime.errors import (
+    CredentialsForbidden,
+    CredentialsRejected,
+    DomainError,
+    PeerUnavailable,
+    RateLimited,
+)
 from gaia_services.runtime.principal import AuthType, Credentials, Principal
 from gaia_services.runtime.wire import NOT_AUTHENTICATED
 
@@ -37,6 +44,7 @@ BAD_CREDENTIALS = "Could not validate credentials"
 _log = logging.getLogger("gaia.auth")
 _T = TypeVar("_T")
 _DB_ERRORS = (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, TimeoutError)
+_STORE_DOWN: Any = object()  # what ``_db`` gives back when the identity store did not answer
 
 #: session id → True (live), False (revoked), None (unknown here).
 SessionStatus = Callable[[str], Awaitable[bool | None]]
@@ -124,6 +132,8 @@ class LocalAuthenticator:
             claims = self._signer.verify(token)
         except TokenError:
             return None
+        if not claims.ours and not _is_uuid(claims.user_id):
+            return None  # a foreign token (Supabase's) names its user by UUID, as every stored row does
         digest = _digest(token)
         cached, revoked = await self._cache.lookup("jwt", digest, session_id=claims.session_id)
         if revoked:
@@ -156,7 +166,9 @@ class LocalAuthenticator:
         cached, _ = await self._cache.lookup("api_key", digest)
         if cached is not None:
             return cached
-        record = await self._db(self._keys.find_active(raw), None)
+        record = await self._db(self._keys.find_active(raw), _STORE_DOWN)
+        if record is _STORE_DOWN:  # not "no such key": the caller is told to retry, not that the key is bad
+            raise PeerUnavailable("Service auth unavailable")
         if record is None:
             return None
         if self._budgets is not None and record.budget is not None:
@@ -214,3 +226,11 @@ class LocalAuthenticator:
             if not first:
                 return
         await self._db(self._keys.touch(key_id), None)
+
+
+def _is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True

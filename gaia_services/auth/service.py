@@ -21,8 +21,10 @@ from gaia_services.auth.convert import (
     struct_to_dict,
     user_to_proto,
 )
+from gaia_services.auth.keyring import is_admin
 from gaia_services.auth.wiring import AuthParts, build_parts
 from gaia_services.runtime.calls import caller, current_call
+from gaia_services.runtime.errors import Forbidden
 from gaia_services.runtime.principal import Credentials
 from gaia_services.runtime.server import ServiceSpec
 
@@ -219,6 +221,9 @@ class AuthServicer(auth_pb2_grpc.AuthServiceServicer):
     async def CheckRateLimit(
         self, request: auth_pb2.CheckRateLimitRequest, context: aio.ServicerContext
     ) -> auth_pb2.CheckRateLimitResponse:
+        principal = caller()
+        if not is_admin(principal) and principal.user_id not in request.key.split(":"):
+            raise Forbidden("Only the mesh's services and admins may count against another caller's limit")
         decision = await self._limits.hit(request.limit_name, request.key, cost=request.cost)
         return auth_pb2.CheckRateLimitResponse(
             allowed=decision.allowed,

@@ -8,6 +8,10 @@ fallback models are tried in order. Once a token has been relayed nothing is ret
 
 A provider failure is a ``DomainError`` raised by the provider's stream (it has a ``reason`` and says
 whether it is ``transient``); the router catches those only around the provider's calls.
+
+Each provider stream (each attempt) is a client span, child of the served call's, current while the provider
+code runs so that the SDK request carries its ``traceparent``; its tokens and errors are counted on the
+serving process's instruments (``runtime.telemetry.current_telemetry``).
 """
 
 from __future__ import annotations
@@ -18,11 +22,16 @@ import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
+from opentelemetry import context as otel_context
+from opentelemetry import trace
+from opentelemetry.trace import SpanKind, StatusCode
+
 from gaia_services.chat.catalogue import Catalogue, Door
 from gaia_services.chat.llm_config import LLMSettings
-from gaia_services.chat.providers import ChatProvider, Prompt, ProviderEvent
+from gaia_services.chat.providers import ChatProvider, Prompt, ProviderEvent, StreamEnd
 from gaia_services.chat.providers.local_model import LOCAL_MODEL, LocalModel
 from gaia_services.runtime.errors import DomainError, NotFound, Unavailable
+from gaia_services.runtime.telemetry import Telemetry, current_telemetry
 
 __all__ = ["OpenedStream", "ProviderRouter", "Route"]
 
@@ -124,7 +133,7 @@ class ProviderRouter:
         provider = self._providers[route.provider]
         attempt = 0
         while True:
-            stream = provider.stream(_with_model(prompt, route.model))
+            stream = _observed(route, provider.stream(_with_model(prompt, route.model)))
             try:
                 first = await anext(stream)
             except DomainError as exc:
@@ -162,6 +171,53 @@ class ProviderRouter:
                 opened.fallback_used = True
                 return opened
             raise first_error from None
+
+
+def _observed(route: Route, inner: AsyncIterator[ProviderEvent]) -> AsyncIterator[ProviderEvent]:
+    """``inner`` as a client span (current while the provider runs), its tokens and errors counted; as it
+    is outside a served call (no telemetry: unit tests)."""
+    telemetry = current_telemetry.get()
+    return inner if telemetry is None else _traced(route, inner, telemetry)
+
+
+async def _traced(
+    route: Route, inner: AsyncIterator[ProviderEvent], telemetry: Telemetry
+) -> AsyncIterator[ProviderEvent]:
+    metrics = telemetry.metrics
+    metrics.provider_calls.labels(route.provider).inc()
+    span = telemetry.tracer.start_span(
+        f"chat.provider {route.provider}",
+        kind=SpanKind.CLIENT,
+        attributes={"gen_ai.system": route.provider, "gen_ai.request.model": route.model},
+    )
+    # A non-recording span adds nothing to the context: the served call's (or the client's) stays current.
+    span_context = trace.set_span_in_context(span) if span.is_recording() else None
+    try:
+        while True:
+            token = None if span_context is None else otel_context.attach(span_context)
+            try:
+                event = await anext(inner)
+            except StopAsyncIteration:
+                return
+            except DomainError as exc:
+                metrics.provider_errors.labels(route.provider, exc.reason or "error").inc()
+                span.set_status(StatusCode.ERROR, exc.reason or "error")
+                raise
+            finally:
+                if token is not None:
+                    otel_context.detach(token)
+            if isinstance(event, StreamEnd):
+                metrics.tokens.labels(route.provider, "prompt").inc(event.prompt_tokens)
+                metrics.tokens.labels(route.provider, "completion").inc(event.completion_tokens)
+                span.set_attribute("gen_ai.usage.input_tokens", event.prompt_tokens)
+                span.set_attribute("gen_ai.usage.output_tokens", event.completion_tokens)
+            yield event
+    finally:
+        close = getattr(inner, "aclose", None)
+        if close is not None:
+            with contextlib.suppress(Exception):
+                await close()
+        span.end()
 
 
 def _with_model(prompt: Prompt, model: str) -> Prompt:

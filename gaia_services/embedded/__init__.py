@@ -10,7 +10,7 @@ from gaia_services.embedded.binaries import nats_server_executable, postgres_bin
 from gaia_services.embedded.errors import EmbeddedServerError, ServerAlreadyRunningError, ServerStartError
 from gaia_services.embedded.launch import Urls, start_missing, stop_all
 from gaia_services.embedded.nats import EmbeddedNats
-from gaia_services.embedded.ports import free_port
+from gaia_services.embedded.ports import free_port, free_ports
 from gaia_services.embedded.postgres import EmbeddedPostgres
 from gaia_services.embedded.protocol import EmbeddedServer
 from gaia_services.embedded.redis import EmbeddedRedis
@@ -25,6 +25,7 @@ __all__ = [
     "ServerStartError",
     "Urls",
     "free_port",
+    "free_ports",
     "nats_server_executable",
     "postgres_bin_dir",
     "redis_server_executable",

@@ -14,6 +14,8 @@ from typing import Any, Protocol
 import nats
 from nats.aio.client import Client as Nats
 
+from gaia_services.runtime.telemetry import current_telemetry
+
 __all__ = ["EventBus", "NatsEventBus", "NullEventBus", "connect_events"]
 
 _log = logging.getLogger("gaia.events")
@@ -30,6 +32,7 @@ class NullEventBus:
 
     async def publish(self, subject: str, payload: Mapping[str, Any]) -> None:
         _log.debug("event dropped (no broker): %s", subject)
+        _count_drop()
 
     async def close(self) -> None:
         return None
@@ -50,12 +53,19 @@ class NatsEventBus:
             )
         except Exception as exc:  # a broker failure must never fail the request that raised the event
             _log.warning("event %s not published: %s", subject, exc)
+            _count_drop()
 
     async def close(self) -> None:
         try:
             await self._client.drain()
         except Exception as exc:
             _log.debug("nats drain: %s", exc)
+
+
+def _count_drop() -> None:
+    telemetry = current_telemetry.get()  # the serving process's (gaia_events_dropped_total)
+    if telemetry is not None:
+        telemetry.metrics.events_dropped.inc()
 
 
 async def connect_events(url: str | None, *, name: str) -> EventBus:

@@ -18,7 +18,10 @@ from grpc_reflection.v1alpha import reflection
 
 from gaia_services.runtime.health import ServiceHealth, postgres_check
 from gaia_services.runtime.interceptors import Authenticator, ServerCallInterceptor
+from gaia_services.runtime.logs import configure_logging
+from gaia_services.runtime.metrics import serve_metrics
 from gaia_services.runtime.resources import Resources, open_resources
+from gaia_services.runtime.telemetry import Telemetry, current_telemetry, open_tracing
 from gaia_services.runtime.wire import POSTGRES_HEALTH
 from gaia_services.settings import Settings
 
@@ -30,6 +33,9 @@ _SERVER_OPTIONS = (
     ("grpc.so_reuseport", 0),
     ("grpc.keepalive_permit_without_calls", 1),
     ("grpc.http2.min_ping_interval_without_data_ms", 10_000),
+    # Clients reconnect every 5 minutes (calls in flight finish first), so a dns:/// client re-resolves and
+    # spreads over scaled-up replicas.
+    ("grpc.max_connection_age_ms", 300_000),
 )
 
 
@@ -76,12 +82,16 @@ class RunningService:
             await self.close()
 
 
-async def start_service(spec: ServiceSpec[Any], resources: Resources, *, address: str) -> RunningService:
+async def start_service(
+    spec: ServiceSpec[Any], resources: Resources, *, address: str, telemetry: Telemetry | None = None
+) -> RunningService:
     parts = spec.parts(resources)
     server = aio.server(
         interceptors=[
             ServerCallInterceptor(
-                authenticator=spec.authenticator(resources, parts), public_methods=spec.public_methods
+                authenticator=spec.authenticator(resources, parts),
+                public_methods=spec.public_methods,
+                telemetry=telemetry,
             )
         ],
         options=_SERVER_OPTIONS,
@@ -111,20 +121,36 @@ async def start_service(spec: ServiceSpec[Any], resources: Resources, *, address
 
 
 async def serve_forever(spec: ServiceSpec[Any], settings: Settings) -> None:
-    """Run one service until SIGTERM or SIGINT, then drain gracefully."""
+    """Run one service until SIGTERM or SIGINT, then drain gracefully (and flush its traces)."""
+    configure_logging(settings.log_level, fmt=settings.log_format, service=spec.name)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    async with open_resources(
-        settings,
-        name=spec.name,
-        database=spec.database,
-        cache=spec.cache,
-        events=spec.events,
-        peers=spec.peers,
-    ) as resources:
-        running = await start_service(spec, resources, address=spec.address(settings))
+    telemetry = Telemetry(tracing=open_tracing(settings, part=spec.name))
+    current_telemetry.set(telemetry)  # events published outside a call (ready, stopping) are counted too
+    try:
+        await _serve(spec, settings, telemetry, stop)
+    finally:
+        await asyncio.to_thread(telemetry.tracing.shutdown)
+
+
+async def _serve(
+    spec: ServiceSpec[Any], settings: Settings, telemetry: Telemetry, stop: asyncio.Event
+) -> None:
+    port = int(getattr(settings, f"{spec.name}_metrics_port", 0) or 0)
+    async with (
+        serve_metrics(telemetry.metrics, host=settings.host, port=port),
+        open_resources(
+            settings,
+            name=spec.name,
+            database=spec.database,
+            cache=spec.cache,
+            events=spec.events,
+            peers=spec.peers,
+        ) as resources,
+    ):
+        running = await start_service(spec, resources, address=spec.address(settings), telemetry=telemetry)
         await resources.events.publish(
             "gaia.service.ready", {"service": spec.name, "status": "healthy", "port": running.port}
         )

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import aiohttp
 
-from gaia_services.embedded import free_port
+from gaia_services.embedded import free_ports
 from tests.support.infra import Infra
 
 __all__ = ["DEV_API_KEY", "Mesh", "run_mesh"]
@@ -76,7 +76,8 @@ async def _wait_http(url: str, timeout: float) -> None:
 async def run_mesh(
     infra: Infra, data_dir: Path, *, extra_env: Mapping[str, str] | None = None, ready_timeout: float = 60.0
 ) -> AsyncIterator[Mesh]:
-    ports = {name: free_port() for name in ("http", "web", "auth", "chat", "asset")}
+    names = ("http", "web", "auth", "chat", "asset")
+    ports = dict(zip(names, free_ports(len(names)), strict=True))
     env = {
         **os.environ,
         **infra.env(),

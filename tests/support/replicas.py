@@ -22,7 +22,7 @@ import asyncpg
 
 from gaia_services.db import migrate_url
 from gaia_services.db.seed import seed_dev_identity
-from gaia_services.embedded import free_port
+from gaia_services.embedded import free_ports
 from gaia_services.processes import spawn, terminate
 from gaia_services.runtime.probes import ProbeResult, probe_grpc, probe_http
 from tests.support.infra import Infra
@@ -82,7 +82,8 @@ async def _prepare(database_url: str) -> None:
 
 
 def _layout(chats: int, shims: int) -> tuple[dict[str, Part], dict[str, str]]:
-    ports = {name: free_port() for name in ("auth", "asset", *(f"chat{i}" for i in range(chats)))}
+    names = ("auth", "asset", *(f"chat{i}" for i in range(chats)), *(f"shim{i}" for i in range(shims)))
+    ports = dict(zip(names, free_ports(len(names)), strict=True))
     shared = {
         "GAIA_AUTH_ADDR": f"127.0.0.1:{ports['auth']}",
         "GAIA_ASSET_ADDR": f"127.0.0.1:{ports['asset']}",
@@ -95,7 +96,7 @@ def _layout(chats: int, shims: int) -> tuple[dict[str, Part], dict[str, str]]:
     for i, addr in enumerate(chat_addrs):
         parts[f"chat{i}"] = Part(f"chat{i}", "chat", addr, {"GAIA_CHAT_ADDR": addr})
     for i in range(shims):
-        port = free_port()
+        port = ports[f"shim{i}"]
         # Shim i prefers chat i (pick_first takes the first live address), fails over to the others.
         order = chat_addrs[i % chats :] + chat_addrs[: i % chats]
         parts[f"shim{i}"] = Part(

@@ -121,14 +121,20 @@ async def test_jwt_first_then_key_and_the_refusal_statuses() -> None:
     live, _ = signer.issue(user_id="u1", email="a@b.c", session_id="s1")
     revoked, _ = signer.issue(user_id="u1", email="a@b.c", session_id="s2")
     unknown, _ = signer.issue(user_id="u1", email="a@b.c", session_id="s3")
+    supabase_user = "9a0d7a52-5d5c-4c35-9b1e-2f0f3c8a6b19"  # Supabase names its users by UUID
     foreign = jwt.encode(
-        {"sub": "u9", "aud": "authenticated", "exp": int(time.time()) + 60}, SECRET, algorithm="HS256"
+        {"sub": supabase_user, "aud": "authenticated", "exp": int(time.time()) + 60},
+        SECRET,
+        algorithm="HS256",
+    )
+    not_a_user = jwt.encode(
+        {"sub": "../../etc", "aud": "authenticated", "exp": int(time.time()) + 60}, SECRET, algorithm="HS256"
     )
 
     principal = await auth.authenticate(Credentials(jwt=live, api_key="good"))
     assert (principal.auth_type, principal.user_id, principal.session_id) == (AuthType.JWT, "u1", "s1")
-    assert (await auth.authenticate(Credentials(jwt=foreign))).user_id == "u9"  # a Supabase-issued token
-    for token in (revoked, unknown, "not.a.jwt"):
+    assert (await auth.authenticate(Credentials(jwt=foreign))).user_id == supabase_user  # Supabase-issued
+    for token in (revoked, unknown, "not.a.jwt", not_a_user):
         with pytest.raises(CredentialsRejected):
             await auth.authenticate(Credentials(jwt=token))
         fallback = await auth.authenticate(Credentials(jwt=token, api_key="good"))

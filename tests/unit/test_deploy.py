@@ -382,14 +382,13 @@ def test_the_dockerfile_is_multi_stage_non_root_and_copies_what_exists() -> None
     assert variables - INTERPRETER_VARIABLES - {"PIP_NO_CACHE_DIR", "PIP_DISABLE_PIP_VERSION_CHECK"} <= KNOWN
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="runtime/channels.py still uses gRPC's default pick_first policy: with the headless Services each "
-    "client sticks to one pod until it fails; round robin needs the service config below in _CHANNEL_OPTIONS",
-)
-def test_mesh_channels_balance_calls_round_robin() -> None:
+def test_mesh_channels_balance_calls_round_robin_over_a_dns_name() -> None:
+    """The headless Services are reached as ``dns:///gaia-<svc>:<port>``: calls spread over every pod."""
     from gaia_services.runtime import channels
 
-    options = dict(channels._CHANNEL_OPTIONS)
-    config = json.loads(str(options.get("grpc.service_config", "{}")))
-    assert config.get("loadBalancingConfig") == [{"round_robin": {}}]
+    def policy(address: str) -> Any:
+        options = dict(channels.channel_options(address))
+        return json.loads(str(options.get("grpc.service_config", "{}"))).get("loadBalancingConfig")
+
+    assert policy("dns:///gaia-chat:50052") == [{"round_robin": {}}]
+    assert policy("ipv4:127.0.0.1:1,127.0.0.1:2") is None  # an address list: the first live one first

@@ -26,6 +26,7 @@ from gaia_services.chat.providers.wording import (
     transport_text,
 )
 from gaia_services.runtime.errors import DomainError
+from gaia_services.runtime.telemetry import trace_headers
 
 __all__ = ["AnthropicProvider"]
 
@@ -104,6 +105,9 @@ class AnthropicProvider:
         # anthropic 2.x no longer takes sampling parameters (temperature, top_p): they are not sent.
         if prompt.stop:
             kwargs["stop_sequences"] = list(prompt.stop)
+        traced = trace_headers()  # the provider span's traceparent: one trace id to the provider request
+        if traced:
+            kwargs["extra_headers"] = traced
         try:
             stream = await self._client.messages.create(**kwargs)
         except anthropic.APIError as exc:

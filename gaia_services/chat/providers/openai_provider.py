@@ -26,6 +26,7 @@ from gaia_services.chat.providers.wording import (
     transport_text,
 )
 from gaia_services.runtime.errors import DomainError
+from gaia_services.runtime.telemetry import trace_headers
 
 __all__ = ["OpenAIProvider"]
 
@@ -92,6 +93,9 @@ class OpenAIProvider:
             kwargs["top_p"] = prompt.top_p
         if prompt.stop:
             kwargs["stop"] = list(prompt.stop)
+        traced = trace_headers()  # the provider span's traceparent: one trace id to the provider request
+        if traced:
+            kwargs["extra_headers"] = traced
         prompt_tokens = completion_tokens = pieces = 0
         finish = "stop"
         # The SDK makes the request (auth, base URL, status errors); the SSE lines are parsed here with
