@@ -18,7 +18,7 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import asyncpg
 
@@ -31,7 +31,6 @@ from gaia_services.runtime.errors import (
     CredentialsForbidden,
     CredentialsRejected,
     DomainError,
-    PeerUnavailable,
     RateLimited,
 )
 from gaia_services.runtime.principal import AuthType, Credentials, Principal
@@ -44,7 +43,6 @@ BAD_CREDENTIALS = "Could not validate credentials"
 _log = logging.getLogger("gaia.auth")
 _T = TypeVar("_T")
 _DB_ERRORS = (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, TimeoutError)
-_STORE_DOWN: Any = object()  # what ``_db`` gives back when the identity store did not answer
 
 #: session id → True (live), False (revoked), None (unknown here).
 SessionStatus = Callable[[str], Awaitable[bool | None]]
@@ -166,9 +164,7 @@ class LocalAuthenticator:
         cached, _ = await self._cache.lookup("api_key", digest)
         if cached is not None:
             return cached
-        record = await self._db(self._keys.find_active(raw), _STORE_DOWN)
-        if record is _STORE_DOWN:  # not "no such key": the caller is told to retry, not that the key is bad
-            raise PeerUnavailable("Service auth unavailable")
+        record = await self._db(self._keys.find_active(raw), None)
         if record is None:
             return None
         if self._budgets is not None and record.budget is not None:
